@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * AEAD keys, seal and open.
+ *
+ * Transforms come from the crypto API ("gcm(aes)", "ccm(aes)",
+ * "rfc7539(chacha20,poly1305)") and may be asynchronous (aesni's GCM goes
+ * through cryptd when the FPU is not usable); every call waits with
+ * crypto_wait_req(), so seal and open run only in process context.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <crypto/aead.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+#include <linux/kdtls.h>
+#include "crypto.h"
+
+/* frees keys and associations; drained at module exit */
+struct workqueue_struct *kdtls_wq;
+
+static void kdtls_key_free_work(struct work_struct *work)
+{
+	struct kdtls_key *k = container_of(to_rcu_work(work), struct kdtls_key,
+					   free_work);
+
+	crypto_free_aead(k->tfm);
+	kfree_sensitive(k);
+}
+
+/**
+ * kdtls_key_new() - build the key of one epoch in one direction
+ * @ci: cipher
+ * @key: @ci->key_len bytes
+ * @salt: @ci->salt_len bytes
+ * @epoch: epoch
+ * @seq: TX: next sequence number; RX: lowest accepted sequence number
+ * @window: RX replay window in records
+ * @gfp: allocation flags
+ *
+ * The caller wipes its own copies of @key and @salt.
+ *
+ * Return: the key with one reference, or an ERR_PTR.
+ */
+struct kdtls_key *kdtls_key_new(const struct kdtls_cipher_info *ci,
+				const u8 *key, const u8 *salt, u16 epoch,
+				u64 seq, u32 window, gfp_t gfp)
+{
+	struct kdtls_key *k;
+	int err;
+
+	k = kzalloc(sizeof(*k), gfp);
+	if (!k)
+		return ERR_PTR(-ENOMEM);
+
+	k->tfm = crypto_alloc_aead(ci->alg, 0, 0);
+	if (IS_ERR(k->tfm)) {
+		err = PTR_ERR(k->tfm);
+		goto err_free_key;
+	}
+	err = crypto_aead_setkey(k->tfm, key, ci->key_len);
+	if (err)
+		goto err_free_tfm;
+	err = crypto_aead_setauthsize(k->tfm, ci->tag_len);
+	if (err)
+		goto err_free_tfm;
+
+	refcount_set(&k->refcnt, 1);
+	k->ci = ci;
+	k->epoch = epoch;
+	memcpy(k->salt, salt, ci->salt_len);
+	atomic64_set(&k->next_seq, seq);
+	kdtls_replay_init(&k->replay, window, seq);
+	INIT_RCU_WORK(&k->free_work, kdtls_key_free_work);
+	return k;
+
+err_free_tfm:
+	crypto_free_aead(k->tfm);
+err_free_key:
+	kfree_sensitive(k);
+	return ERR_PTR(err);
+}
+
+/**
+ * kdtls_key_put() - drop a reference; the last one frees after a grace period
+ * @k: key, may be NULL
+ */
+void kdtls_key_put(struct kdtls_key *k)
+{
+	if (k && refcount_dec_and_test(&k->refcnt))
+		queue_rcu_work(kdtls_wq, &k->free_work);
+}
+
+/*
+ * Scratch space for one AEAD call: the request (with the transform's
+ * private context), the AAD, the IV and a two-entry scatterlist.  It holds
+ * cipher state, so it is wiped on free.
+ */
+struct kdtls_aead_ctx {
+	struct scatterlist sg[2];
+	u8 aad[KDTLS_AAD_LEN];
+	u8 iv[16];
+	struct aead_request req;	/* must be last: reqsize follows */
+};
+
+static struct kdtls_aead_ctx *kdtls_aead_ctx_new(struct kdtls_key *k, u16 epoch,
+						 u64 seq, gfp_t gfp)
+{
+	struct kdtls_aead_ctx *c;
+	u8 nonce[KDTLS_NONCE_LEN];
+
+	c = kmalloc(sizeof(*c) + crypto_aead_reqsize(k->tfm), gfp);
+	if (!c)
+		return NULL;
+	kdtls_nonce_build(nonce, k->ci, k->salt, epoch, seq);
+	if (k->ci->ccm)
+		kdtls_ccm_iv_build(c->iv, nonce);
+	else
+		memcpy(c->iv, nonce, KDTLS_NONCE_LEN);
+	memzero_explicit(nonce, sizeof(nonce));
+	aead_request_set_tfm(&c->req, k->tfm);
+	return c;
+}
+
+static int kdtls_aead_run(struct kdtls_aead_ctx *c, bool enc)
+{
+	DECLARE_CRYPTO_WAIT(wait);
+
+	aead_request_set_callback(&c->req, CRYPTO_TFM_REQ_MAY_BACKLOG |
+				  CRYPTO_TFM_REQ_MAY_SLEEP,
+				  crypto_req_done, &wait);
+	return crypto_wait_req(enc ? crypto_aead_encrypt(&c->req) :
+				     crypto_aead_decrypt(&c->req), &wait);
+}
+
+/**
+ * kdtls_seal() - build one protected record
+ * @k: TX key
+ * @type: content type
+ * @seq: sequence number, already reserved by the caller
+ * @from: plaintext source; @len bytes are consumed
+ * @len: plaintext length, at most KDTLS_MAX_PLAINTEXT_LEN
+ * @out: KDTLS_HDR_LEN + kdtls_overhead() + @len bytes
+ * @gfp: allocation flags
+ *
+ * Writes header || explicit nonce || ciphertext || tag (RFC 6347 §4.1,
+ * RFC 5246 §6.2.3.3).  Process context only.
+ *
+ * Return: the record length, or negative errno.
+ */
+int kdtls_seal(struct kdtls_key *k, u8 type, u64 seq, struct iov_iter *from,
+	       size_t len, u8 *out, gfp_t gfp)
+{
+	const struct kdtls_cipher_info *ci = k->ci;
+	u8 *payload = out + KDTLS_HDR_LEN + ci->explicit_len;
+	struct kdtls_hdr hdr = {
+		.type = type,
+		.version = KDTLS_VERSION_1_2,
+		.epoch = k->epoch,
+		.seq = seq,
+		.length = ci->explicit_len + len + ci->tag_len,
+	};
+	struct kdtls_aead_ctx *c;
+	int err;
+
+	if (copy_from_iter(payload, len, from) != len)
+		return -EFAULT;
+
+	c = kdtls_aead_ctx_new(k, hdr.epoch, seq, gfp);
+	if (!c)
+		return -ENOMEM;
+
+	kdtls_hdr_build(out, &hdr);
+	/* explicit nonce = the last 8 bytes of the GCM/CCM nonce */
+	if (ci->explicit_len)
+		memcpy(out + KDTLS_HDR_LEN, c->iv + (ci->ccm ? 5 : 4), 8);
+	kdtls_aad_build(c->aad, &hdr, len);
+
+	sg_init_table(c->sg, 2);
+	sg_set_buf(&c->sg[0], c->aad, KDTLS_AAD_LEN);
+	sg_set_buf(&c->sg[1], payload, len + ci->tag_len);
+	aead_request_set_ad(&c->req, KDTLS_AAD_LEN);
+	aead_request_set_crypt(&c->req, c->sg, c->sg, len, c->iv);
+
+	err = kdtls_aead_run(c, true);
+	kfree_sensitive(c);
+	return err ? err : KDTLS_HDR_LEN + hdr.length;
+}
+
+/**
+ * kdtls_open() - authenticate and decrypt one record in place
+ * @k: RX key of the record's epoch
+ * @hdr: the parsed header
+ * @rec: the whole record (header included), writable
+ * @rec_len: KDTLS_HDR_LEN + @hdr->length
+ * @gfp: allocation flags
+ *
+ * On success the plaintext starts at @rec + KDTLS_HDR_LEN +
+ * @k->ci->explicit_len.  The explicit nonce in the record is ignored: the
+ * nonce is rebuilt from epoch and sequence number, as kdtls_seal() sends it,
+ * so a peer that sends anything else fails authentication.  Process context
+ * only.
+ *
+ * Return: the plaintext length, -EBADMSG (bad tag or too short), or another
+ * negative errno.
+ */
+int kdtls_open(struct kdtls_key *k, const struct kdtls_hdr *hdr, u8 *rec,
+	       size_t rec_len, gfp_t gfp)
+{
+	const struct kdtls_cipher_info *ci = k->ci;
+	u8 *payload = rec + KDTLS_HDR_LEN + ci->explicit_len;
+	struct kdtls_aead_ctx *c;
+	size_t plen;
+	int err;
+
+	if (hdr->length < kdtls_overhead(ci))
+		return -EBADMSG;
+	plen = hdr->length - kdtls_overhead(ci);
+	if (plen > KDTLS_MAX_PLAINTEXT_LEN)
+		return -EMSGSIZE;
+
+	c = kdtls_aead_ctx_new(k, hdr->epoch, hdr->seq, gfp);
+	if (!c)
+		return -ENOMEM;
+	kdtls_aad_build(c->aad, hdr, plen);
+
+	sg_init_table(c->sg, 2);
+	sg_set_buf(&c->sg[0], c->aad, KDTLS_AAD_LEN);
+	sg_set_buf(&c->sg[1], payload, plen + ci->tag_len);
+	aead_request_set_ad(&c->req, KDTLS_AAD_LEN);
+	aead_request_set_crypt(&c->req, c->sg, c->sg, plen + ci->tag_len,
+			       c->iv);
+
+	err = kdtls_aead_run(c, false);
+	kfree_sensitive(c);
+	return err ? err : (int)plen;
+}
+
+/**
+ * kdtls_crypto_init() - create the workqueue that frees keys and associations
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int kdtls_crypto_init(void)
+{
+	kdtls_wq = alloc_workqueue("kdtls_key", WQ_UNBOUND, 0);
+	return kdtls_wq ? 0 : -ENOMEM;
+}
+
+/**
+ * kdtls_crypto_exit() - wait for every key to be freed
+ */
+void kdtls_crypto_exit(void)
+{
+	/*
+	 * Association frees (queued after a grace period) put their keys,
+	 * which queue key frees after another grace period: drain twice.
+	 */
+	rcu_barrier();
+	flush_workqueue(kdtls_wq);
+	rcu_barrier();
+	destroy_workqueue(kdtls_wq);
+}

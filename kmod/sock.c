@@ -1,0 +1,1099 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Attaching UDP sockets and the record data path.
+ *
+ * Attach works the kTLS way: the socket's sk_prot is switched to a copy of
+ * udp_prot (or of the live udpv6_prot, learnt from the first IPv6 socket,
+ * since it is not exported) whose sendmsg, recvmsg, setsockopt and close
+ * are kdtls's; everything else calls the original.  Send seals one record
+ * per datagram in process context.
+ *
+ * Receive is split in two, the way ESP-in-UDP and L2TP split it:
+ *
+ *  - softirq, kdtls_encap_rcv() (the socket's UDP encap hook): a datagram
+ *    that is not under an epoch the peer's association holds keys for is
+ *    handed to the handshake agent right away, as a netlink notification,
+ *    so handshakes progress whether or not the application is reading;
+ *  - process context, kdtls_recvmsg(): everything else sits in the socket's
+ *    receive queue (charged to its rcvbuf) until the application reads;
+ *    there it is classified again, replay-checked, opened in place and
+ *    copied out.  Bad records are dropped and counted, never reported as
+ *    socket errors (RFC 6347 §4.1.2.7).
+ *
+ * No crypto runs in softirq: the AEAD transforms may be asynchronous, and
+ * the reader pays for its own records.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/idr.h>
+#include <linux/module.h>
+#include <linux/net.h>
+#include <linux/rhashtable.h>
+#include <linux/skbuff.h>
+#include <linux/udp.h>
+#include <linux/uio.h>
+#include <net/inet_sock.h>
+#include <net/ip.h>
+#include <net/ipv6.h>
+#include <net/sock.h>
+#include <net/transp_v6.h>
+#include <net/udp.h>
+#include <linux/kdtls.h>
+#include "compat.h"
+#include "netlink.h"
+#include "sock.h"
+
+/* any nonzero value enables the encap hook; this one is kdtls's own */
+#define KDTLS_ENCAP_TYPE	0x4b
+
+enum { KDTLS_V4, KDTLS_V6, KDTLS_NPROTS };
+
+/*
+ * kdtls_prots[KDTLS_V6] is built from the first AF_INET6 UDP socket that is
+ * attached (udpv6_prot is not exported); kdtls_base_v6 is published with
+ * smp_store_release() once the copy is complete.
+ */
+static struct proto kdtls_prots[KDTLS_NPROTS];
+static const struct proto *kdtls_base_v6;
+static DEFINE_MUTEX(kdtls_prot_lock);	/* builds kdtls_prots[KDTLS_V6] */
+
+static bool kdtls_is_ours(const struct sock *sk)
+{
+	const struct proto *p = READ_ONCE(sk->sk_prot);
+
+	return p == &kdtls_prots[KDTLS_V4] || p == &kdtls_prots[KDTLS_V6];
+}
+
+/* the stock proto an attached socket came from */
+static const struct proto *kdtls_base_prot(const struct sock *sk)
+{
+	return sk->sk_family == AF_INET ? &udp_prot :
+					  smp_load_acquire(&kdtls_base_v6);
+}
+
+static void kdtls_sock_free_assoc(void *ptr, void *arg)
+{
+	kdtls_assoc_put(ptr);
+}
+
+static void kdtls_sock_free_work(struct work_struct *work)
+{
+	struct kdtls_sock *ks = container_of(to_rcu_work(work),
+					     struct kdtls_sock, free_work);
+
+	/* a grace period has passed since the last RCU reader */
+	rhashtable_free_and_destroy(&ks->assocs, kdtls_sock_free_assoc, NULL);
+	free_percpu(ks->stats);
+	kfree(ks);
+}
+
+/**
+ * kdtls_sock_put() - drop a reference to an attached socket's state
+ * @ks: state, may be NULL
+ */
+void kdtls_sock_put(struct kdtls_sock *ks)
+{
+	if (ks && refcount_dec_and_test(&ks->refcnt))
+		queue_rcu_work(kdtls_wq, &ks->free_work);
+}
+
+/**
+ * kdtls_sock_get() - the kdtls state of a socket, with a reference
+ * @sk: any socket
+ *
+ * sk_user_data belongs to kdtls only while sk_prot is one of kdtls's
+ * copies, so that is checked first.
+ *
+ * Return: the state (put it with kdtls_sock_put()), or NULL if @sk is not
+ * attached.
+ */
+struct kdtls_sock *kdtls_sock_get(struct sock *sk)
+{
+	struct kdtls_sock *ks = NULL;
+
+	rcu_read_lock();
+	if (kdtls_is_ours(sk)) {
+		ks = rcu_dereference_sk_user_data(sk);
+		if (ks && !refcount_inc_not_zero(&ks->refcnt))
+			ks = NULL;
+	}
+	rcu_read_unlock();
+	return ks;
+}
+
+/**
+ * kdtls_sock_get_by_id() - find an attached socket by its sock-id
+ * @net: namespace the id belongs to
+ * @id: sock-id
+ *
+ * Return: the state with a reference, or NULL.
+ */
+struct kdtls_sock *kdtls_sock_get_by_id(struct net *net, u32 id)
+{
+	struct kdtls_net *kn = kdtls_net(net);
+	struct kdtls_sock *ks;
+
+	mutex_lock(&kn->lock);
+	ks = idr_find(&kn->ids, id);
+	if (ks && !refcount_inc_not_zero(&ks->refcnt))
+		ks = NULL;
+	mutex_unlock(&kn->lock);
+	return ks;
+}
+
+static void kdtls_count(struct kdtls_sock *ks, struct kdtls_assoc *a,
+			enum kdtls_stat i, u64 n)
+{
+	kdtls_stat_add(kdtls_net(sock_net(ks->sk))->stats, i, n);
+	kdtls_stat_add(ks->stats, i, n);
+	if (a)
+		kdtls_stat_add(a->stats, i, n);
+}
+
+
+/* ---- peers ---------------------------------------------------------- */
+
+static void kdtls_peer_from_skb(const struct sock *sk,
+				const struct sk_buff *skb,
+				struct kdtls_peer *peer)
+{
+	memset(peer, 0, sizeof(*peer));
+	peer->port = udp_hdr(skb)->source;
+	if (skb->protocol == htons(ETH_P_IP)) {
+		if (sk->sk_family == AF_INET) {
+			peer->family = AF_INET;
+			peer->addr[0] = ip_hdr(skb)->saddr;
+		} else {
+			peer->family = AF_INET6;
+			peer->addr[2] = htonl(0x0000ffff);
+			peer->addr[3] = ip_hdr(skb)->saddr;
+		}
+	} else {
+		peer->family = AF_INET6;
+		memcpy(peer->addr, &ipv6_hdr(skb)->saddr, 16);
+	}
+}
+
+/**
+ * kdtls_sock_peer_check() - normalise a peer for a socket's family
+ * @ks: socket
+ * @peer: an AF_INET or AF_INET6 peer; IPv4 peers of an AF_INET6 socket are
+ *	turned into IPv4-mapped addresses
+ *
+ * Return: 0, or -EAFNOSUPPORT for an IPv6 peer of an AF_INET socket.
+ */
+int kdtls_sock_peer_check(struct kdtls_sock *ks, struct kdtls_peer *peer)
+{
+	if (ks->sk->sk_family == AF_INET) {
+		if (peer->family != AF_INET)
+			return -EAFNOSUPPORT;
+		return 0;
+	}
+	if (peer->family == AF_INET) {
+		peer->family = AF_INET6;
+		peer->addr[3] = peer->addr[0];
+		peer->addr[0] = 0;
+		peer->addr[1] = 0;
+		peer->addr[2] = htonl(0x0000ffff);
+	}
+	return 0;
+}
+
+static int kdtls_peer_from_msg(struct sock *sk, struct msghdr *msg,
+			       struct kdtls_peer *peer)
+{
+	memset(peer, 0, sizeof(*peer));
+
+	if (!msg->msg_name) {
+		if (sk->sk_state != TCP_ESTABLISHED)
+			return -EDESTADDRREQ;
+		peer->port = inet_sk(sk)->inet_dport;
+		if (sk->sk_family == AF_INET) {
+			peer->family = AF_INET;
+			peer->addr[0] = inet_sk(sk)->inet_daddr;
+		} else {
+			peer->family = AF_INET6;
+			memcpy(peer->addr, &sk->sk_v6_daddr, 16);
+		}
+		return 0;
+	}
+
+	if (sk->sk_family == AF_INET || msg->msg_namelen < SIN6_LEN_RFC2133) {
+		DECLARE_SOCKADDR(struct sockaddr_in *, sin, msg->msg_name);
+
+		if (msg->msg_namelen < sizeof(*sin) ||
+		    sin->sin_family != AF_INET)
+			return -EINVAL;
+		peer->family = AF_INET;
+		peer->port = sin->sin_port;
+		peer->addr[0] = sin->sin_addr.s_addr;
+	} else {
+		DECLARE_SOCKADDR(struct sockaddr_in6 *, sin6, msg->msg_name);
+
+		if (sin6->sin6_family == AF_INET) {
+			DECLARE_SOCKADDR(struct sockaddr_in *, sin,
+					 msg->msg_name);
+
+			peer->family = AF_INET;
+			peer->port = sin->sin_port;
+			peer->addr[0] = sin->sin_addr.s_addr;
+		} else if (sin6->sin6_family == AF_INET6) {
+			peer->family = AF_INET6;
+			peer->port = sin6->sin6_port;
+			memcpy(peer->addr, &sin6->sin6_addr, 16);
+		} else {
+			return -EAFNOSUPPORT;
+		}
+	}
+	if (!peer->port)
+		return -EINVAL;
+	return 0;
+}
+
+static int kdtls_peer_to_sockaddr(const struct kdtls_peer *peer,
+				  struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (peer->family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = peer->port;
+		sin->sin_addr.s_addr = peer->addr[0];
+		return sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = peer->port;
+		memcpy(&sin6->sin6_addr, peer->addr, 16);
+		return sizeof(*sin6);
+	}
+}
+
+/* ---- send ------------------------------------------------------------ */
+
+/*
+ * Seal @len bytes from @from as one record of @type for @a and send it as
+ * one datagram with @tmpl's name, control messages and flags.  The sequence
+ * number is taken before sealing and never given back, even if the send
+ * fails, so no (epoch, sequence) pair is ever sealed twice (DESIGN.md
+ * invariant 1).
+ */
+static int kdtls_xmit(struct kdtls_sock *ks, struct kdtls_assoc *a, u8 type,
+		      struct iov_iter *from, size_t len,
+		      const struct msghdr *tmpl)
+{
+	struct sock *sk = ks->sk;
+	struct msghdr kmsg;
+	struct kdtls_key *k;
+	struct kvec kv;
+	size_t rec_len;
+	u8 *rec;
+	u64 seq;
+	int ret;
+
+	if (len > a->max_payload)
+		return -EMSGSIZE;
+
+	k = kdtls_assoc_tx_key(a);
+	if (!k)
+		return -ENOKEY;
+
+	seq = atomic64_inc_return(&k->next_seq) - 1;
+	if (seq > KDTLS_SEQ_MAX) {
+		/* stay saturated: the counter must never wrap to 0 */
+		atomic64_set(&k->next_seq, KDTLS_SEQ_MAX + 1);
+		ret = -EKEYEXPIRED;
+		goto out_put_key;
+	}
+
+	rec_len = KDTLS_HDR_LEN + kdtls_overhead(a->ci) + len;
+	rec = kmalloc(rec_len, sk->sk_allocation);
+	if (!rec) {
+		kdtls_count(ks, a, KDTLS_STAT_TX_ERRORS, 1);
+		ret = -ENOBUFS;
+		goto out_put_key;
+	}
+
+	ret = kdtls_seal(k, type, seq, from, len, rec, sk->sk_allocation);
+	if (ret < 0) {
+		kdtls_count(ks, a, KDTLS_STAT_TX_ERRORS, 1);
+		goto out_free;
+	}
+
+	/*
+	 * The payload is now a kernel buffer: zerocopy and page splicing no
+	 * longer apply to it.
+	 */
+	kmsg = *tmpl;
+	kv.iov_base = rec;
+	kv.iov_len = rec_len;
+	iov_iter_kvec(&kmsg.msg_iter, ITER_SOURCE, &kv, 1, rec_len);
+	kmsg.msg_flags &= ~(MSG_ZEROCOPY | MSG_SPLICE_PAGES);
+	kmsg.msg_ubuf = NULL;
+	kmsg.sg_from_iter = NULL;
+
+	ret = ks->orig_prot->sendmsg(sk, &kmsg, rec_len);
+	if (ret == rec_len) {
+		kdtls_count(ks, a, KDTLS_STAT_TX_RECORDS, 1);
+		kdtls_count(ks, a, KDTLS_STAT_TX_BYTES, len);
+		ret = len;
+	} else {
+		kdtls_count(ks, a, KDTLS_STAT_TX_ERRORS, 1);
+		if (ret >= 0)
+			ret = -EIO;
+	}
+
+out_free:
+	kfree(rec);
+out_put_key:
+	kdtls_key_put(k);
+	return ret;
+}
+
+static bool kdtls_msg_has_gso(struct msghdr *msg)
+{
+	struct cmsghdr *cmsg;
+
+	if (!msg->msg_controllen || msg->msg_control_is_user)
+		return false;
+	for_each_cmsghdr(cmsg, msg) {
+		if (!CMSG_OK(msg, cmsg))
+			break;
+		if (cmsg->cmsg_level == SOL_UDP &&
+		    cmsg->cmsg_type == UDP_SEGMENT)
+			return true;
+	}
+	return false;
+}
+
+static int kdtls_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
+{
+	struct kdtls_peer peer;
+	struct kdtls_assoc *a;
+	struct kdtls_sock *ks;
+	int ret;
+
+	ks = kdtls_sock_get(sk);
+	if (!ks)
+		return -EPIPE;	/* detached under us: never send plaintext */
+
+	/* one datagram is one record: no corking, no GSO (yet) */
+	if (msg->msg_flags & (MSG_MORE | MSG_OOB) || kdtls_msg_has_gso(msg)) {
+		ret = -EOPNOTSUPP;
+		goto out_put_sock;
+	}
+
+	ret = kdtls_peer_from_msg(sk, msg, &peer);
+	if (ret)
+		goto out_put_sock;
+	ret = kdtls_sock_peer_check(ks, &peer);
+	if (ret)
+		goto out_put_sock;
+
+	a = kdtls_assoc_lookup(&ks->assocs, &peer);
+	if (!a) {
+		kdtls_count(ks, NULL, KDTLS_STAT_TX_NO_ASSOC, 1);
+		ret = -ENOKEY;
+		goto out_put_sock;
+	}
+
+	ret = kdtls_xmit(ks, a, KDTLS_CT_APPLICATION_DATA, &msg->msg_iter, len,
+			 msg);
+	kdtls_assoc_put(a);
+out_put_sock:
+	kdtls_sock_put(ks);
+	return ret;
+}
+
+/**
+ * kdtls_sock_send_sealed() - seal a record for the agent and send it
+ * @ks: socket
+ * @a: the peer's association
+ * @type: content type
+ * @data: plaintext
+ * @len: plaintext length
+ *
+ * The record takes the association's next TX sequence number, like every
+ * record the application sends.
+ *
+ * Return: @len or negative errno.
+ */
+int kdtls_sock_send_sealed(struct kdtls_sock *ks, struct kdtls_assoc *a,
+			   u8 type, const u8 *data, size_t len)
+{
+	struct sockaddr_storage ss;
+	struct msghdr msg = {};
+	struct iov_iter from;
+	struct kvec kv = { .iov_base = (void *)data, .iov_len = len };
+
+	msg.msg_name = &ss;
+	msg.msg_namelen = kdtls_peer_to_sockaddr(&a->peer, &ss);
+	msg.msg_flags = MSG_DONTWAIT;
+	iov_iter_kvec(&from, ITER_SOURCE, &kv, 1, len);
+	return kdtls_xmit(ks, a, type, &from, len, &msg);
+}
+
+/**
+ * kdtls_sock_send_raw() - send a datagram of epoch-0 records verbatim
+ * @ks: socket
+ * @peer: destination (already normalised for the socket)
+ * @data: the datagram, already checked to hold only epoch-0 records
+ * @len: its length
+ *
+ * Return: @len or negative errno.
+ */
+int kdtls_sock_send_raw(struct kdtls_sock *ks, const struct kdtls_peer *peer,
+			const u8 *data, size_t len)
+{
+	struct sockaddr_storage ss;
+	struct msghdr msg = {};
+	struct kvec kv = { .iov_base = (void *)data, .iov_len = len };
+	int ret;
+
+	msg.msg_name = &ss;
+	msg.msg_namelen = kdtls_peer_to_sockaddr(peer, &ss);
+	msg.msg_flags = MSG_DONTWAIT;
+	iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, &kv, 1, len);
+	ret = ks->orig_prot->sendmsg(ks->sk, &msg, len);
+	if (ret >= 0 && ret != len)
+		ret = -EIO;
+	return ret;
+}
+
+#ifdef KDTLS_HAVE_SENDPAGE
+/*
+ * 6.1: with proto::sendpage NULL, inet_sendpage() falls back to
+ * sock_no_sendpage(), which goes through sendmsg, so sendfile() and
+ * splice() get sealed like any other send.
+ */
+#endif
+
+/* ---- receive --------------------------------------------------------- */
+
+static void kdtls_recv_name(struct sock *sk, struct sk_buff *skb,
+			    struct msghdr *msg, int *addr_len)
+{
+	if (!msg->msg_name)
+		return;
+
+	if (sk->sk_family == AF_INET) {
+		DECLARE_SOCKADDR(struct sockaddr_in *, sin, msg->msg_name);
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = udp_hdr(skb)->source;
+		sin->sin_addr.s_addr = ip_hdr(skb)->saddr;
+		memset(sin->sin_zero, 0, sizeof(sin->sin_zero));
+		*addr_len = sizeof(*sin);
+	} else {
+		DECLARE_SOCKADDR(struct sockaddr_in6 *, sin6, msg->msg_name);
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = udp_hdr(skb)->source;
+		sin6->sin6_flowinfo = 0;
+		if (skb->protocol == htons(ETH_P_IP)) {
+			ipv6_addr_set_v4mapped(ip_hdr(skb)->saddr,
+					       &sin6->sin6_addr);
+			sin6->sin6_scope_id = 0;
+		} else {
+			sin6->sin6_addr = ipv6_hdr(skb)->saddr;
+			sin6->sin6_scope_id =
+				ipv6_iface_scope_id(&sin6->sin6_addr,
+						    inet6_iif(skb));
+		}
+		*addr_len = sizeof(*sin6);
+	}
+}
+
+/* the control messages plain UDP would give: timestamps, IP_PKTINFO, ... */
+static void kdtls_recv_cmsgs(struct sock *sk, struct sk_buff *skb,
+			     struct msghdr *msg)
+{
+	sock_recv_cmsgs(msg, sk, skb);
+	if (skb->protocol == htons(ETH_P_IP)) {
+		if (kdtls_inet_cmsg_flags(inet_sk(sk)))
+			ip_cmsg_recv_offset(msg, sk, skb,
+					    sizeof(struct udphdr), 0);
+	} else if (inet6_sk(sk)->rxopt.all) {
+		ip6_datagram_recv_ctl(sk, msg, skb);
+	}
+}
+
+/* copy @plen bytes at @off of @skb to the reader; UDP truncation rules */
+static int kdtls_recv_copy(struct sk_buff *skb, int off, int plen,
+			   struct msghdr *msg, size_t len, int flags)
+{
+	int copied = plen;
+	int err;
+
+	if (copied > len) {
+		copied = len;
+		msg->msg_flags |= MSG_TRUNC;
+	}
+	err = skb_copy_datagram_msg(skb, off, msg, copied);
+	if (err)
+		return err;
+	return flags & MSG_TRUNC ? plen : copied;
+}
+
+/*
+ * A datagram for the handshake agent, found in the receive queue (it came
+ * before the agent, or the agent is gone): give it to the agent if there is
+ * one, else to an application that asked for record types.
+ * Return: >= 0 bytes for the reader, -EAGAIN to go on reading.
+ */
+static int kdtls_recv_nondata(struct kdtls_sock *ks, struct kdtls_assoc *a,
+			      struct sk_buff *skb, const struct kdtls_peer *peer,
+			      u8 type, int off, int plen, bool opened,
+			      const struct kdtls_hdr *hdr, struct msghdr *msg,
+			      size_t len, int flags, int *addr_len)
+{
+	u32 portid = READ_ONCE(ks->agent_portid);
+	int ret;
+
+	if (portid) {
+		ret = kdtls_nl_record(ks, portid, peer, type, skb->data + off,
+				      plen, opened ? hdr : NULL, GFP_KERNEL);
+		kdtls_count(ks, a, ret ? KDTLS_STAT_DROP_AGENT_BUSY :
+					 KDTLS_STAT_RX_TO_AGENT, 1);
+		return -EAGAIN;
+	}
+	if (!msg->msg_control || !msg->msg_controllen) {
+		kdtls_count(ks, a, KDTLS_STAT_DROP_NO_AGENT, 1);
+		return -EAGAIN;
+	}
+	ret = put_cmsg(msg, SOL_KDTLS, KDTLS_CMSG_RECORD_TYPE, sizeof(type),
+		       &type);
+	if (ret)
+		return ret;
+	ret = kdtls_recv_copy(skb, off, plen, msg, len, flags);
+	if (ret < 0)
+		return ret;
+	msg->msg_flags |= MSG_EOR;
+	kdtls_recv_name(ks->sk, skb, msg, addr_len);
+	kdtls_count(ks, a, KDTLS_STAT_RX_TO_APP, 1);
+	return ret;
+}
+
+/*
+ * Handle one dequeued datagram.  Return: bytes for the reader, -EAGAIN to
+ * drop it and read the next one, or another negative errno for the reader.
+ */
+static int kdtls_recv_one(struct kdtls_sock *ks, struct sk_buff *skb,
+			  struct msghdr *msg, size_t len, int flags,
+			  int *addr_len)
+{
+	struct kdtls_assoc *a = NULL;
+	enum kdtls_drop reason;
+	enum kdtls_class cls;
+	struct kdtls_peer peer;
+	struct kdtls_key *k = NULL;
+	struct kdtls_hdr hdr;
+	u16 epochs[2];
+	unsigned int n = 0;
+	int off, plen, ret;
+
+	/* the record is opened in place: own a linear, writable copy */
+	if (skb_ensure_writable(skb, skb->len)) {
+		kdtls_count(ks, NULL, KDTLS_STAT_DROP_NOMEM, 1);
+		return -EAGAIN;
+	}
+
+	kdtls_peer_from_skb(ks->sk, skb, &peer);
+	a = kdtls_assoc_lookup(&ks->assocs, &peer);
+	if (a) {
+		rcu_read_lock();
+		n = kdtls_assoc_rx_epochs(a, epochs);
+		rcu_read_unlock();
+	}
+
+	cls = kdtls_classify(skb->data, skb->len, a != NULL, epochs, n, &hdr,
+			     &reason);
+	switch (cls) {
+	case KDTLS_CLASS_DROP:
+		kdtls_count(ks, a, kdtls_drop_stat(reason), 1);
+		ret = -EAGAIN;
+		goto out;
+	case KDTLS_CLASS_AGENT:
+		ret = kdtls_recv_nondata(ks, a, skb, &peer, hdr.type, 0,
+					 skb->len, false, &hdr, msg, len,
+					 flags, addr_len);
+		goto out;
+	case KDTLS_CLASS_DATA:
+	case KDTLS_CLASS_SEALED:
+		break;
+	}
+
+	k = kdtls_assoc_rx_key(a, hdr.epoch);
+	if (!k) {
+		kdtls_count(ks, a, KDTLS_STAT_DROP_EPOCH, 1);
+		ret = -EAGAIN;
+		goto out;
+	}
+	/* RFC 6347 §4.1.2.6: check before decrypting, update after */
+	if (!kdtls_assoc_replay_check(a, k, hdr.seq)) {
+		kdtls_count(ks, a, KDTLS_STAT_DROP_REPLAY, 1);
+		ret = -EAGAIN;
+		goto out;
+	}
+	plen = kdtls_open(k, &hdr, skb->data, skb->len, GFP_KERNEL);
+	if (plen < 0) {
+		kdtls_count(ks, a, plen == -EBADMSG ? KDTLS_STAT_DROP_AUTH :
+			    plen == -EMSGSIZE ? KDTLS_STAT_DROP_TOO_BIG :
+			    KDTLS_STAT_DROP_NOMEM, 1);
+		ret = -EAGAIN;
+		goto out;
+	}
+	if (!kdtls_assoc_replay_update(a, k, hdr.seq)) {
+		kdtls_count(ks, a, KDTLS_STAT_DROP_REPLAY, 1);
+		ret = -EAGAIN;
+		goto out;
+	}
+
+	off = KDTLS_HDR_LEN + a->ci->explicit_len;
+	if (cls == KDTLS_CLASS_SEALED) {
+		ret = kdtls_recv_nondata(ks, a, skb, &peer, hdr.type, off, plen,
+					 true, &hdr, msg, len, flags,
+					 addr_len);
+		goto out;
+	}
+
+	ret = kdtls_recv_copy(skb, off, plen, msg, len, flags);
+	if (ret < 0)
+		goto out;
+	kdtls_recv_name(ks->sk, skb, msg, addr_len);
+	kdtls_recv_cmsgs(ks->sk, skb, msg);
+	kdtls_count(ks, a, KDTLS_STAT_RX_RECORDS, 1);
+	kdtls_count(ks, a, KDTLS_STAT_RX_BYTES, plen);
+out:
+	kdtls_key_put(k);
+	kdtls_assoc_put(a);
+	return ret;
+}
+
+static int kdtls_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
+			 int flags, int *addr_len)
+{
+	struct kdtls_sock *ks;
+	struct sk_buff *skb;
+	int off = 0, err;
+
+	if (flags & MSG_ERRQUEUE)
+		return kdtls_base_prot(sk)->recvmsg(sk, msg, len, flags,
+						    addr_len);
+	/*
+	 * A record can only be opened once: its replay bit is set when it
+	 * is.  Peeking would need a second copy of every record; refuse it.
+	 */
+	if (flags & (MSG_PEEK | MSG_OOB))
+		return -EOPNOTSUPP;
+
+	ks = kdtls_sock_get(sk);
+	if (!ks)
+		return -EPIPE;
+
+	for (;;) {
+		skb = __skb_recv_udp(sk, flags, &off, &err);
+		if (!skb)
+			break;
+		err = kdtls_recv_one(ks, skb, msg, len, flags, addr_len);
+		if (err == -EAGAIN) {
+			kfree_skb(skb);
+			continue;	/* dropped: read the next datagram */
+		}
+		skb_consume_udp(sk, skb, err > 0 ? err : 0);
+		break;
+	}
+
+	kdtls_sock_put(ks);
+	return err;
+}
+
+/*
+ * softirq, under rcu_read_lock() (udp_queue_rcv_one_skb).  @skb->data is at
+ * the UDP header, the checksum is verified.  Return 1 to queue the datagram
+ * on the socket as usual, 0 when consumed (handed to the agent or dropped).
+ */
+static int kdtls_encap_rcv(struct sock *sk, struct sk_buff *skb)
+{
+	struct kdtls_sock *ks = rcu_dereference_sk_user_data(sk);
+	struct kdtls_peer peer;
+	struct kdtls_assoc *a;
+	u8 buf[KDTLS_HDR_LEN];
+	const u8 *h;
+	u16 epochs[2], epoch;
+	unsigned int n = 0, i;
+	enum kdtls_stat st;
+	u32 portid;
+
+	if (!ks || !kdtls_is_ours(sk))
+		return 1;
+	portid = READ_ONCE(ks->agent_portid);
+	if (!portid)
+		return 1;	/* no agent: the reader sorts it out */
+
+	h = skb_header_pointer(skb, sizeof(struct udphdr), KDTLS_HDR_LEN, buf);
+	if (!h)
+		return 1;	/* too short: counted by the reader */
+	epoch = (u16)(h[3] << 8 | h[4]);
+
+	kdtls_peer_from_skb(sk, skb, &peer);
+	a = rhashtable_lookup(&ks->assocs, &peer, kdtls_assoc_params);
+	if (a && epoch) {
+		n = kdtls_assoc_rx_epochs(a, epochs);
+		for (i = 0; i < n; i++)
+			if (epochs[i] == epoch)
+				return 1;	/* a record for the reader */
+	}
+
+	st = kdtls_nl_record_skb(ks, portid, &peer, skb, sizeof(struct udphdr),
+				 a != NULL, epochs, n);
+	kdtls_count(ks, a, st, 1);
+	if (st == KDTLS_STAT_RX_TO_AGENT)
+		consume_skb(skb);
+	else
+		kfree_skb(skb);
+	return 0;
+}
+
+/* ---- socket options and close ----------------------------------------- */
+
+static int kdtls_setsockopt(struct sock *sk, int level, int optname,
+			    sockptr_t optval, unsigned int optlen)
+{
+	int val = 0;
+
+	if (level == SOL_IPV6 && optname == IPV6_ADDRFORM)
+		return -EBUSY;	/* it would restore udp_prot behind our back */
+
+	if (level == SOL_UDP) {
+		switch (optname) {
+		case UDP_ENCAP:
+			return -EBUSY;
+		case UDP_CORK:
+		case UDP_SEGMENT:
+		case UDP_GRO:
+			/* one datagram is one record; switching off is fine */
+			if (optlen >= sizeof(int) &&
+			    copy_from_sockptr(&val, optval, sizeof(int)))
+				return -EFAULT;
+			if (val)
+				return -EOPNOTSUPP;
+			break;
+		}
+	}
+	return kdtls_base_prot(sk)->setsockopt(sk, level, optname, optval,
+					       optlen);
+}
+
+static void kdtls_sock_unpublish(struct kdtls_sock *ks)
+{
+	struct kdtls_net *kn = kdtls_net(sock_net(ks->sk));
+	struct sock *sk = ks->sk;
+
+	lock_sock(sk);
+	write_lock_bh(&sk->sk_callback_lock);
+	WRITE_ONCE(udp_sk(sk)->encap_rcv, NULL);
+	WRITE_ONCE(udp_sk(sk)->encap_type, 0);
+	rcu_assign_sk_user_data(sk, NULL);
+	WRITE_ONCE(sk->sk_prot, ks->orig_prot);
+	write_unlock_bh(&sk->sk_callback_lock);
+	release_sock(sk);
+
+	mutex_lock(&kn->lock);
+	idr_remove(&kn->ids, ks->id);
+	list_del(&ks->node);
+	mutex_unlock(&kn->lock);
+
+	kdtls_nl_sock_detached(ks);
+}
+
+static void kdtls_close(struct sock *sk, long timeout)
+{
+	const struct proto *base = kdtls_base_prot(sk);
+	struct kdtls_sock *ks;
+
+	/*
+	 * close runs when the last file reference is gone, so no netlink
+	 * handler (which holds one through sockfd_lookup()) and no
+	 * io_uring request can be using the socket now.
+	 */
+	rcu_read_lock();
+	ks = rcu_dereference_sk_user_data(sk);
+	rcu_read_unlock();
+	if (ks) {
+		kdtls_sock_unpublish(ks);
+		kdtls_sock_put(ks);
+	}
+	base->close(sk, timeout);
+	if (ks)
+		module_put(THIS_MODULE);	/* the attachment's */
+}
+
+static void kdtls_prot_build(struct proto *p, const struct proto *base)
+{
+	*p = *base;
+	p->close = kdtls_close;
+	p->sendmsg = kdtls_sendmsg;
+	p->recvmsg = kdtls_recvmsg;
+	p->setsockopt = kdtls_setsockopt;
+#ifdef KDTLS_HAVE_SENDPAGE
+	p->sendpage = NULL;	/* would bypass sendmsg: plaintext */
+#endif
+#ifdef CONFIG_BPF_SYSCALL
+	p->psock_update_sk_prot = NULL;	/* no sockmap on top of us */
+#endif
+}
+
+/* ---- attach and detach ------------------------------------------------ */
+
+static int kdtls_sock_check(struct sock *sk, struct netlink_ext_ack *extack)
+{
+	const struct proto *base;
+
+	if (sk->sk_type != SOCK_DGRAM || sk->sk_protocol != IPPROTO_UDP ||
+	    (sk->sk_family != AF_INET && sk->sk_family != AF_INET6)) {
+		NL_SET_ERR_MSG(extack, "not a UDP socket");
+		return -EPROTONOSUPPORT;
+	}
+	if (kdtls_is_ours(sk)) {
+		NL_SET_ERR_MSG(extack, "socket is already attached");
+		return -EEXIST;
+	}
+
+	if (sk->sk_family == AF_INET6) {
+		if (strcmp(sk->sk_prot->name, "UDPv6")) {
+			NL_SET_ERR_MSG(extack, "not a UDP socket");
+			return -EPROTONOSUPPORT;
+		}
+		mutex_lock(&kdtls_prot_lock);
+		if (!kdtls_base_v6) {
+			kdtls_prot_build(&kdtls_prots[KDTLS_V6], sk->sk_prot);
+			smp_store_release(&kdtls_base_v6, sk->sk_prot);
+		}
+		mutex_unlock(&kdtls_prot_lock);
+	}
+
+	base = kdtls_base_prot(sk);
+	if (sk->sk_prot != base) {
+		NL_SET_ERR_MSG(extack,
+			       "socket's protocol hooks are taken (sockmap?)");
+		return -EBUSY;
+	}
+	if (rcu_access_pointer(sk->sk_user_data) ||
+	    READ_ONCE(udp_sk(sk)->encap_type)) {
+		NL_SET_ERR_MSG(extack,
+			       "socket is used by a tunnel or sockmap");
+		return -EBUSY;
+	}
+	if (udp_test_bit(CORK, sk) || READ_ONCE(udp_sk(sk)->pending)) {
+		NL_SET_ERR_MSG(extack, "socket is corked (UDP_CORK)");
+		return -EBUSY;
+	}
+	if (READ_ONCE(udp_sk(sk)->gso_size) || udp_test_bit(GRO_ENABLED, sk)) {
+		NL_SET_ERR_MSG(extack,
+			       "UDP_SEGMENT and UDP_GRO are not supported yet");
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+/**
+ * kdtls_sock_attach() - make a UDP socket a kdtls socket
+ * @sock: the socket, from the caller's fd table
+ * @flags: enum kdtls_sock_flags
+ * @agent_portid: netlink port of the caller, the agent if asked for
+ * @max_assocs: association limit
+ * @id: set to the new sock-id
+ * @extack: error message
+ *
+ * Return: 0 or negative errno.
+ */
+int kdtls_sock_attach(struct socket *sock, u32 flags, u32 agent_portid,
+		      u32 max_assocs, u32 *id, struct netlink_ext_ack *extack)
+{
+	struct sock *sk = sock->sk;
+	struct kdtls_net *kn = kdtls_net(sock_net(sk));
+	struct kdtls_sock *ks;
+	int err;
+
+	if (!try_module_get(THIS_MODULE))
+		return -ENODEV;
+
+	err = -ENOMEM;
+	ks = kzalloc(sizeof(*ks), GFP_KERNEL_ACCOUNT);
+	if (!ks)
+		goto err_put_module;
+	ks->stats = alloc_percpu_gfp(struct kdtls_stats, GFP_KERNEL_ACCOUNT);
+	if (!ks->stats)
+		goto err_free_sock;
+	err = rhashtable_init(&ks->assocs, &kdtls_assoc_params);
+	if (err)
+		goto err_free_stats;
+
+	ks->sk = sk;
+	refcount_set(&ks->refcnt, 1);
+	ks->flags = flags;
+	ks->agent_portid = flags & KDTLS_SOCK_F_AGENT ? agent_portid : 0;
+	ks->max_assocs = max_assocs;
+	atomic_set(&ks->num_assocs, 0);
+	INIT_RCU_WORK(&ks->free_work, kdtls_sock_free_work);
+
+	mutex_lock(&kn->lock);
+	err = idr_alloc_cyclic(&kn->ids, ks, 1, INT_MAX, GFP_KERNEL);
+	if (err < 0) {
+		mutex_unlock(&kn->lock);
+		goto err_destroy_table;
+	}
+	ks->id = err;
+
+	lock_sock(sk);
+	err = kdtls_sock_check(sk, extack);
+	if (err) {
+		release_sock(sk);
+		goto err_remove_id;
+	}
+	ks->orig_prot = sk->sk_prot;
+
+	write_lock_bh(&sk->sk_callback_lock);
+	rcu_assign_sk_user_data(sk, ks);
+	WRITE_ONCE(udp_sk(sk)->encap_rcv, kdtls_encap_rcv);
+	WRITE_ONCE(udp_sk(sk)->encap_type, KDTLS_ENCAP_TYPE);
+	WRITE_ONCE(sk->sk_prot, sk->sk_family == AF_INET ?
+		   &kdtls_prots[KDTLS_V4] : &kdtls_prots[KDTLS_V6]);
+	write_unlock_bh(&sk->sk_callback_lock);
+	release_sock(sk);
+
+	list_add_tail(&ks->node, &kn->socks);
+	mutex_unlock(&kn->lock);
+	*id = ks->id;
+	return 0;
+
+err_remove_id:
+	idr_remove(&kn->ids, ks->id);
+	mutex_unlock(&kn->lock);
+err_destroy_table:
+	rhashtable_destroy(&ks->assocs);
+err_free_stats:
+	free_percpu(ks->stats);
+err_free_sock:
+	kfree(ks);
+err_put_module:
+	module_put(THIS_MODULE);
+	return err;
+}
+
+/**
+ * kdtls_sock_detach() - make an attached socket plain UDP again
+ * @sk: the socket
+ * @extack: error message
+ *
+ * Associations are deleted and their keys wiped once no reader can see
+ * them.  Datagrams already in the receive queue stay there and are read as
+ * plain UDP (ciphertext).  A send or receive that raced with the detach
+ * finishes under kdtls's rules.
+ *
+ * Return: 0, or -ENOENT if @sk is not attached.
+ */
+int kdtls_sock_detach(struct sock *sk, struct netlink_ext_ack *extack)
+{
+	struct kdtls_sock *ks = kdtls_sock_get(sk);
+
+	if (!ks) {
+		NL_SET_ERR_MSG(extack, "socket is not attached");
+		return -ENOENT;
+	}
+	kdtls_sock_unpublish(ks);
+	kdtls_sock_put(ks);	/* ours */
+	kdtls_sock_put(ks);	/* the attachment's */
+	module_put(THIS_MODULE);
+	return 0;
+}
+
+/**
+ * kdtls_sock_assoc_add() - insert an association in a socket's table
+ * @ks: socket
+ * @a: association; on success the table owns the caller's reference
+ * @extack: error message
+ *
+ * Return: 0, -EEXIST, -ENOSPC, or another negative errno.
+ */
+int kdtls_sock_assoc_add(struct kdtls_sock *ks, struct kdtls_assoc *a,
+			 struct netlink_ext_ack *extack)
+{
+	int err;
+
+	if (atomic_inc_return(&ks->num_assocs) > ks->max_assocs) {
+		atomic_dec(&ks->num_assocs);
+		NL_SET_ERR_MSG(extack, "socket's association limit reached");
+		return -ENOSPC;
+	}
+	err = rhashtable_lookup_insert_fast(&ks->assocs, &a->node,
+					    kdtls_assoc_params);
+	if (err) {
+		atomic_dec(&ks->num_assocs);
+		if (err == -EEXIST)
+			NL_SET_ERR_MSG(extack,
+				       "peer already has an association");
+		else
+			NL_SET_ERR_MSG(extack, "association table is full");
+	}
+	return err;
+}
+
+/**
+ * kdtls_sock_assoc_del() - remove a peer's association
+ * @ks: socket
+ * @peer: peer
+ *
+ * Callers are serialised (genetlink), so lookup and removal cannot race
+ * with another removal.
+ *
+ * Return: 0 or -ENOENT.
+ */
+int kdtls_sock_assoc_del(struct kdtls_sock *ks, const struct kdtls_peer *peer)
+{
+	struct kdtls_assoc *a;
+	int err = -ENOENT;
+
+	rcu_read_lock();
+	a = rhashtable_lookup(&ks->assocs, peer, kdtls_assoc_params);
+	if (a && !rhashtable_remove_fast(&ks->assocs, &a->node,
+					 kdtls_assoc_params)) {
+		atomic_dec(&ks->num_assocs);
+		err = 0;
+	}
+	rcu_read_unlock();
+	if (!err)
+		kdtls_assoc_put(a);	/* the table's reference */
+	return err;
+}
+
+/**
+ * kdtls_sock_init() - build the IPv4 proto copy
+ *
+ * Return: 0.
+ */
+int kdtls_sock_init(void)
+{
+	kdtls_prot_build(&kdtls_prots[KDTLS_V4], &udp_prot);
+	/* the encap hooks run only once this static key is on */
+	udp_encap_enable();
+#if IS_ENABLED(CONFIG_IPV6)
+	udpv6_encap_enable();
+#endif
+	return 0;
+}
+
+/**
+ * kdtls_sock_exit() - undo kdtls_sock_init()
+ *
+ * No socket can be attached: each holds a module reference.  The IPv6
+ * encap key has no exported disable; it stays on, which only costs plain
+ * UDP sockets a test of encap_type.
+ */
+void kdtls_sock_exit(void)
+{
+	udp_encap_disable();
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _KDTLS_STATS_H
+#define _KDTLS_STATS_H
+
+#include <linux/percpu.h>
+#include <linux/kdtls.h>
+#include <net/net_namespace.h>
+
+/* Per-CPU counters indexed by enum kdtls_stat. */
+struct kdtls_stats {
+	u64 v[__KDTLS_STAT_MAX];
+};
+
+/*
+ * One per network namespace: the namespace-wide counters behind
+ * /proc/net/kdtls/stat and the attached sockets (for sock-get dumps and
+ * sock-id lookups).
+ */
+struct kdtls_net {
+	struct kdtls_stats __percpu *stats;
+	struct proc_dir_entry *proc_dir;
+	struct mutex lock;		/* protects socks and ids */
+	struct list_head socks;
+	struct idr ids;
+};
+
+struct kdtls_net *kdtls_net(const struct net *net);
+
+static inline void kdtls_stat_add(struct kdtls_stats __percpu *s,
+				  enum kdtls_stat i, u64 n)
+{
+	if (s)
+		this_cpu_add(s->v[i], n);
+}
+
+void kdtls_stats_sum(struct kdtls_stats __percpu *s, u64 *out);
+int kdtls_stats_put(struct sk_buff *skb, int attr,
+		    struct kdtls_stats __percpu *s);
+const char *kdtls_stat_name(enum kdtls_stat i);
+
+int kdtls_stats_init(void);
+void kdtls_stats_exit(void);
+
+#endif /* _KDTLS_STATS_H */
