@@ -102,8 +102,14 @@ struct kdtls_aead_ctx {
 	struct aead_request req;	/* must be last: reqsize follows */
 };
 
+/*
+ * @explicit: the record's explicit nonce when opening a GCM or CCM record
+ * (RFC 5288 §3: the receiver uses the nonce the sender chose), or NULL to
+ * use epoch || seq, which is what kdtls sends.
+ */
 static struct kdtls_aead_ctx *kdtls_aead_ctx_new(struct kdtls_key *k, u16 epoch,
-						 u64 seq, gfp_t gfp)
+						 u64 seq, const u8 *explicit,
+						 gfp_t gfp)
 {
 	struct kdtls_aead_ctx *c;
 	u8 nonce[KDTLS_NONCE_LEN];
@@ -112,6 +118,8 @@ static struct kdtls_aead_ctx *kdtls_aead_ctx_new(struct kdtls_key *k, u16 epoch,
 	if (!c)
 		return NULL;
 	kdtls_nonce_build(nonce, k->ci, k->salt, epoch, seq);
+	if (explicit && k->ci->explicit_len)
+		memcpy(nonce + 4, explicit, KDTLS_EXPLICIT_LEN);
 	if (k->ci->ccm)
 		kdtls_ccm_iv_build(c->iv, nonce);
 	else
@@ -165,7 +173,7 @@ int kdtls_seal(struct kdtls_key *k, u8 type, u64 seq, struct iov_iter *from,
 	if (copy_from_iter(payload, len, from) != len)
 		return -EFAULT;
 
-	c = kdtls_aead_ctx_new(k, hdr.epoch, seq, gfp);
+	c = kdtls_aead_ctx_new(k, hdr.epoch, seq, NULL, gfp);
 	if (!c)
 		return -ENOMEM;
 
@@ -195,13 +203,13 @@ int kdtls_seal(struct kdtls_key *k, u8 type, u64 seq, struct iov_iter *from,
  * @gfp: allocation flags
  *
  * On success the plaintext starts at @rec + KDTLS_HDR_LEN +
- * @k->ci->explicit_len.  The explicit nonce in the record is ignored: the
- * nonce is rebuilt from epoch and sequence number, as kdtls_seal() sends it,
- * so a peer that sends anything else fails authentication.  Process context
- * only.
+ * @k->ci->explicit_len.  GCM and CCM records are opened with the explicit
+ * nonce they carry (RFC 5288 §3, RFC 6655 §3), whatever the sender chose;
+ * uniqueness is the sender's duty, replay protection comes from the
+ * authenticated sequence number.  Process context only.
  *
- * Return: the plaintext length, -EBADMSG (bad tag or too short), or another
- * negative errno.
+ * Return: the plaintext length, -EBADMSG (bad tag), -EPROTO (shorter than
+ * nonce and tag), or another negative errno.
  */
 int kdtls_open(struct kdtls_key *k, const struct kdtls_hdr *hdr, u8 *rec,
 	       size_t rec_len, gfp_t gfp)
@@ -213,12 +221,13 @@ int kdtls_open(struct kdtls_key *k, const struct kdtls_hdr *hdr, u8 *rec,
 	int err;
 
 	if (hdr->length < kdtls_overhead(ci))
-		return -EBADMSG;
+		return -EPROTO;
 	plen = hdr->length - kdtls_overhead(ci);
 	if (plen > KDTLS_MAX_PLAINTEXT_LEN)
 		return -EMSGSIZE;
 
-	c = kdtls_aead_ctx_new(k, hdr->epoch, hdr->seq, gfp);
+	c = kdtls_aead_ctx_new(k, hdr->epoch, hdr->seq, rec + KDTLS_HDR_LEN,
+			       gfp);
 	if (!c)
 		return -ENOMEM;
 	kdtls_aad_build(c->aad, hdr, plen);

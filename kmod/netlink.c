@@ -97,6 +97,31 @@ static const struct nla_policy kdtls_policy[KDTLS_A_MAX + 1] = {
 /* ---- helpers ---------------------------------------------------------- */
 
 /*
+ * GENL_REQ_ATTR_CHECK() marks the missing attribute but leaves no message;
+ * say in words which one is missing, too.
+ */
+static bool kdtls_nl_missing(struct genl_info *info, int attr)
+{
+	static const char *const msgs[KDTLS_A_MAX + 1] = {
+		[KDTLS_A_SOCK_FD]	= "missing sock-fd",
+		[KDTLS_A_PEER_PORT]	= "missing peer-port",
+		[KDTLS_A_ASSOC_CIPHER]	= "missing assoc-cipher",
+		[KDTLS_A_ASSOC_TX]	= "missing assoc-tx",
+		[KDTLS_A_ASSOC_RX]	= "missing assoc-rx",
+		[KDTLS_A_RECORD_TYPE]	= "missing record-type",
+		[KDTLS_A_RECORD_DATA]	= "missing record-data",
+	};
+
+	if (info->attrs[attr])
+		return false;
+	/* NL_SET_ERR_MSG() wants a literal; these are static strings too */
+	if (info->extack)
+		info->extack->_msg = msgs[attr] ?: "missing attribute";
+	NL_SET_ERR_ATTR_MISS(info->extack, NULL, attr);
+	return true;
+}
+
+/*
  * The socket named by KDTLS_A_SOCK_FD in the caller's fd table.  For
  * mutating operations the caller must also be CAP_NET_ADMIN over the
  * socket's own namespace, which may differ from the netlink socket's.
@@ -106,7 +131,7 @@ static struct socket *kdtls_nl_sockfd(struct genl_info *info, bool admin,
 {
 	struct socket *sock;
 
-	if (GENL_REQ_ATTR_CHECK(info, KDTLS_A_SOCK_FD)) {
+	if (kdtls_nl_missing(info, KDTLS_A_SOCK_FD)) {
 		*err = -EINVAL;
 		return NULL;
 	}
@@ -160,7 +185,7 @@ static int kdtls_nl_peer(struct genl_info *info, struct kdtls_sock *ks,
 			       "need exactly one of peer-addr4 and peer-addr6");
 		return -EINVAL;
 	}
-	if (GENL_REQ_ATTR_CHECK(info, KDTLS_A_PEER_PORT))
+	if (kdtls_nl_missing(info, KDTLS_A_PEER_PORT))
 		return -EINVAL;
 	peer->port = nla_get_be16(tb[KDTLS_A_PEER_PORT]);
 	if (!peer->port) {
@@ -449,9 +474,9 @@ static int kdtls_nl_assoc_add(struct sk_buff *skb, struct genl_info *info)
 		goto out_put;
 	}
 	err = -EINVAL;
-	if (GENL_REQ_ATTR_CHECK(info, KDTLS_A_ASSOC_CIPHER) ||
-	    GENL_REQ_ATTR_CHECK(info, KDTLS_A_ASSOC_TX) ||
-	    GENL_REQ_ATTR_CHECK(info, KDTLS_A_ASSOC_RX))
+	if (kdtls_nl_missing(info, KDTLS_A_ASSOC_CIPHER) ||
+	    kdtls_nl_missing(info, KDTLS_A_ASSOC_TX) ||
+	    kdtls_nl_missing(info, KDTLS_A_ASSOC_RX))
 		goto out_put;
 	cipher = nla_get_u16(tb[KDTLS_A_ASSOC_CIPHER]);
 	ci = kdtls_cipher_info(cipher);
@@ -794,7 +819,7 @@ static int kdtls_nl_record_send(struct sk_buff *skb, struct genl_info *info)
 	if (err)
 		goto out_put;
 	err = -EINVAL;
-	if (GENL_REQ_ATTR_CHECK(info, KDTLS_A_RECORD_DATA))
+	if (kdtls_nl_missing(info, KDTLS_A_RECORD_DATA))
 		goto out_put;
 	data = nla_data(tb[KDTLS_A_RECORD_DATA]);
 	len = nla_len(tb[KDTLS_A_RECORD_DATA]);
@@ -814,7 +839,7 @@ static int kdtls_nl_record_send(struct sk_buff *skb, struct genl_info *info)
 		goto out_put;
 	}
 
-	if (GENL_REQ_ATTR_CHECK(info, KDTLS_A_RECORD_TYPE))
+	if (kdtls_nl_missing(info, KDTLS_A_RECORD_TYPE))
 		goto out_put;
 	a = kdtls_assoc_lookup(&ks->assocs, &peer);
 	if (!a) {

@@ -640,6 +640,7 @@ static int kdtls_recv_one(struct kdtls_sock *ks, struct sk_buff *skb,
 	plen = kdtls_open(k, &hdr, skb->data, skb->len, GFP_KERNEL);
 	if (plen < 0) {
 		kdtls_count(ks, a, plen == -EBADMSG ? KDTLS_STAT_DROP_AUTH :
+			    plen == -EPROTO ? KDTLS_STAT_DROP_MALFORMED :
 			    plen == -EMSGSIZE ? KDTLS_STAT_DROP_TOO_BIG :
 			    KDTLS_STAT_DROP_NOMEM, 1);
 		ret = -EAGAIN;
@@ -851,6 +852,7 @@ static void kdtls_prot_build(struct proto *p, const struct proto *base)
 static int kdtls_sock_check(struct sock *sk, struct netlink_ext_ack *extack)
 {
 	const struct proto *base;
+	bool busy;
 
 	if (sk->sk_type != SOCK_DGRAM || sk->sk_protocol != IPPROTO_UDP ||
 	    (sk->sk_family != AF_INET && sk->sk_family != AF_INET6)) {
@@ -881,8 +883,11 @@ static int kdtls_sock_check(struct sock *sk, struct netlink_ext_ack *extack)
 			       "socket's protocol hooks are taken (sockmap?)");
 		return -EBUSY;
 	}
-	if (rcu_access_pointer(sk->sk_user_data) ||
-	    READ_ONCE(udp_sk(sk)->encap_type)) {
+	rcu_read_lock();
+	busy = rcu_dereference_sk_user_data(sk) ||
+	       READ_ONCE(udp_sk(sk)->encap_type);
+	rcu_read_unlock();
+	if (busy) {
 		NL_SET_ERR_MSG(extack,
 			       "socket is used by a tunnel or sockmap");
 		return -EBUSY;
