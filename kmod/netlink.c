@@ -778,8 +778,14 @@ static int kdtls_nl_assoc_dump(struct sk_buff *skb, struct netlink_callback *cb)
 
 /* ---- record-send ------------------------------------------------------ */
 
-/* a datagram the agent may send verbatim: whole records, all of epoch 0 */
-static int kdtls_nl_check_plain(const u8 *data, size_t len,
+/*
+ * A datagram the agent may send verbatim: whole records, and once the peer
+ * has an association, all of epoch 0.  Before that the agent's own TLS
+ * stack owns every epoch (its Finished is the first epoch-1 record); from
+ * then on only the kernel seals protected records, so no (epoch, sequence)
+ * pair is ever sealed twice.  genl_mutex orders this against assoc-add.
+ */
+static int kdtls_nl_check_plain(const u8 *data, size_t len, bool has_assoc,
 				struct netlink_ext_ack *extack)
 {
 	struct kdtls_hdr hdr;
@@ -791,9 +797,9 @@ static int kdtls_nl_check_plain(const u8 *data, size_t len,
 				       "record-data is not a sequence of DTLS records");
 			return -EINVAL;
 		}
-		if (hdr.epoch) {
+		if (hdr.epoch && has_assoc) {
 			NL_SET_ERR_MSG(extack,
-				       "only epoch-0 records may be sent unsealed");
+				       "peer has an association: only epoch-0 records may be sent unsealed");
 			return -EPERM;
 		}
 	}
@@ -833,7 +839,9 @@ static int kdtls_nl_record_send(struct sk_buff *skb, struct genl_info *info)
 					    "empty datagram");
 			goto out_put;
 		}
-		err = kdtls_nl_check_plain(data, len, info->extack);
+		a = kdtls_assoc_lookup(&ks->assocs, &peer);
+		err = kdtls_nl_check_plain(data, len, a != NULL, info->extack);
+		kdtls_assoc_put(a);
 		if (!err)
 			err = kdtls_sock_send_raw(ks, &peer, data, len);
 		goto out_put;

@@ -246,6 +246,13 @@ enum kdtls_class kdtls_classify(const u8 *buf, size_t len, bool has_assoc,
 	if (hdr->epoch == 0)
 		return KDTLS_CLASS_AGENT;
 	if (!has_assoc) {
+		/*
+		 * Epoch 1 before the association exists: the peer's Finished
+		 * (or data racing it), which the agent's TLS stack must see
+		 * to complete the handshake.
+		 */
+		if (hdr->epoch == 1)
+			return KDTLS_CLASS_AGENT;
 		*reason = KDTLS_DROP_EPOCH;
 		return KDTLS_CLASS_DROP;
 	}

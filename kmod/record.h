@@ -83,9 +83,10 @@ static inline unsigned int kdtls_overhead(const struct kdtls_cipher_info *ci)
  * it is opened in recvmsg.  SEALED: one record of another type under such an
  * epoch (an encrypted alert or handshake); also opened in recvmsg, then
  * handed to the agent.  AGENT: anything the handshake agent must see —
- * epoch 0, the epoch after the newest key (a Finished or early data racing
- * the key install), several records in one datagram, or any datagram from a
- * peer without an association.  DROP: counted under @reason.
+ * epoch 0 from anyone, epoch 1 from a peer without an association (its
+ * Finished, before the keys reach the kernel), and the epoch after the
+ * newest key of an association (a Finished racing a rekey).  DROP: counted
+ * under @reason.
  */
 enum kdtls_class {
 	KDTLS_CLASS_DATA,

@@ -859,6 +859,19 @@ TEST(record_send)
 	nla_put(m, KDTLS_A_RECORD_DATA, 40, hello);
 	EXPECT_REJECT_ANY(m);
 
+	TH_LOG("verbatim epoch-1 record to a peer without association: sent");
+	{
+		struct kt_sock r2;
+
+		ASSERT_EQ(kt_udp_open(AF_INET, &r2), 0);
+		ASSERT_EQ(kt_record_send(a.fd, SA(&r2), KDTLS_CT_HANDSHAKE, 0,
+					 hello, 40), 0);
+		n = kt_recv_timeout(r2.fd, wire, sizeof(wire), 2000);
+		ASSERT_EQ(n, 40);
+		ASSERT_MEMEQ(wire, hello, 40);
+		close(r2.fd);
+	}
+
 	TH_LOG("verbatim garbage (not a record)");
 	m = kt_msg_new(KDTLS_CMD_RECORD_SEND, false);
 	nla_put_u32(m, KDTLS_A_SOCK_FD, a.fd);

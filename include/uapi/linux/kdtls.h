@@ -63,7 +63,8 @@ enum kdtls_sock_flags {
 enum kdtls_record_flags {
 	/* RECORD_SEND: seal DATA as one record of TYPE under the current TX
 	 * epoch with the kernel's next sequence number.  Without it, DATA is
-	 * sent verbatim and must consist only of epoch-0 records.
+	 * sent verbatim and must consist of whole records, all of epoch 0 once
+	 * the peer has an association.
 	 */
 	KDTLS_RECORD_F_SEAL = 1U << 0,
 	/* RECORD notification: DATA is the plaintext of a record the kernel
