@@ -335,6 +335,26 @@ static int kdtls_nl_sock_detach(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
+static int kdtls_nl_sock_set(struct sk_buff *skb, struct genl_info *info)
+{
+	u32 flags = 0, max = 0;
+	struct kdtls_sock *ks;
+	struct socket *sock;
+	int err;
+
+	ks = kdtls_nl_ks(info, true, &sock, &err);
+	if (!ks)
+		return err;
+	if (info->attrs[KDTLS_A_SOCK_FLAGS])
+		flags = nla_get_u32(info->attrs[KDTLS_A_SOCK_FLAGS]);
+	if (info->attrs[KDTLS_A_SOCK_MAX_ASSOCS])
+		max = nla_get_u32(info->attrs[KDTLS_A_SOCK_MAX_ASSOCS]);
+	err = kdtls_sock_set(ks, flags, info->snd_portid, max, info->extack);
+	kdtls_sock_put(ks);
+	sockfd_put(sock);
+	return err;
+}
+
 /* ---- sock-get --------------------------------------------------------- */
 
 static int kdtls_nl_fill_sock(struct sk_buff *msg, struct kdtls_sock *ks,
@@ -1064,6 +1084,11 @@ static const struct genl_small_ops kdtls_ops[] = {
 		.doit	= kdtls_nl_record_send,
 		.flags	= GENL_UNS_ADMIN_PERM,
 	},
+	{
+		.cmd	= KDTLS_CMD_SOCK_SET,
+		.doit	= kdtls_nl_sock_set,
+		.flags	= GENL_UNS_ADMIN_PERM,
+	},
 };
 
 static struct genl_family kdtls_family __ro_after_init = {
@@ -1080,6 +1105,22 @@ static struct genl_family kdtls_family __ro_after_init = {
 	.n_mcgrps	= ARRAY_SIZE(kdtls_mcgrps),
 };
 
+/* an agent's netlink socket closed: its sockets lose their agent */
+static int kdtls_nl_notify(struct notifier_block *nb, unsigned long state,
+			   void *data)
+{
+	struct netlink_notify *n = data;
+
+	if (state == NETLINK_URELEASE && n->protocol == NETLINK_GENERIC &&
+	    n->portid)
+		kdtls_sock_agent_gone(n->net, n->portid);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block kdtls_nl_notifier = {
+	.notifier_call = kdtls_nl_notify,
+};
+
 /**
  * kdtls_nl_init() - register the generic netlink family
  *
@@ -1087,7 +1128,15 @@ static struct genl_family kdtls_family __ro_after_init = {
  */
 int kdtls_nl_init(void)
 {
-	return genl_register_family(&kdtls_family);
+	int err;
+
+	err = netlink_register_notifier(&kdtls_nl_notifier);
+	if (err)
+		return err;
+	err = genl_register_family(&kdtls_family);
+	if (err)
+		netlink_unregister_notifier(&kdtls_nl_notifier);
+	return err;
 }
 
 /**
@@ -1096,4 +1145,5 @@ int kdtls_nl_init(void)
 void kdtls_nl_exit(void)
 {
 	genl_unregister_family(&kdtls_family);
+	netlink_unregister_notifier(&kdtls_nl_notifier);
 }

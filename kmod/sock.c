@@ -1017,6 +1017,62 @@ int kdtls_sock_detach(struct sock *sk, struct netlink_ext_ack *extack)
 }
 
 /**
+ * kdtls_sock_set() - change an attached socket's agent and limit
+ * @ks: socket
+ * @flags: enum kdtls_sock_flags; KDTLS_SOCK_F_AGENT makes @agent_portid
+ *	the agent, its absence leaves the socket without one
+ * @agent_portid: netlink port of the caller
+ * @max_assocs: new limit, or 0 to keep the current one
+ * @extack: error message
+ *
+ * Callers are serialised by genetlink.
+ *
+ * Return: 0, or -EBUSY when @max_assocs is below the associations installed.
+ */
+int kdtls_sock_set(struct kdtls_sock *ks, u32 flags, u32 agent_portid,
+		   u32 max_assocs, struct netlink_ext_ack *extack)
+{
+	if (max_assocs) {
+		if (max_assocs < atomic_read(&ks->num_assocs)) {
+			NL_SET_ERR_MSG(extack,
+				       "more associations installed than the new limit");
+			return -EBUSY;
+		}
+		WRITE_ONCE(ks->max_assocs, max_assocs);
+	}
+	WRITE_ONCE(ks->flags, flags);
+	WRITE_ONCE(ks->agent_portid,
+		   flags & KDTLS_SOCK_F_AGENT ? agent_portid : 0);
+	return 0;
+}
+
+/**
+ * kdtls_sock_agent_gone() - forget an agent whose netlink socket closed
+ * @net: the netlink socket's namespace
+ * @portid: its port
+ *
+ * Another process may get the same port later: it must not receive the
+ * records (some of them opened plaintext) meant for the old agent.  The
+ * sockets stay attached, without agent, until a new agent takes them with
+ * sock-set; meanwhile handshake records go to the application with their
+ * record type, or are dropped and counted.
+ */
+void kdtls_sock_agent_gone(struct net *net, u32 portid)
+{
+	struct kdtls_net *kn = kdtls_net(net);
+	struct kdtls_sock *ks;
+
+	mutex_lock(&kn->lock);
+	list_for_each_entry(ks, &kn->socks, node) {
+		if (READ_ONCE(ks->agent_portid) != portid)
+			continue;
+		WRITE_ONCE(ks->agent_portid, 0);
+		WRITE_ONCE(ks->flags, ks->flags & ~KDTLS_SOCK_F_AGENT);
+	}
+	mutex_unlock(&kn->lock);
+}
+
+/**
  * kdtls_sock_assoc_add() - insert an association in a socket's table
  * @ks: socket
  * @a: association; on success the table owns the caller's reference

@@ -37,6 +37,9 @@ struct kdtls_sock {
 int kdtls_sock_attach(struct socket *sock, u32 flags, u32 agent_portid,
 		      u32 max_assocs, u32 *id, struct netlink_ext_ack *extack);
 int kdtls_sock_detach(struct sock *sk, struct netlink_ext_ack *extack);
+int kdtls_sock_set(struct kdtls_sock *ks, u32 flags, u32 agent_portid,
+		   u32 max_assocs, struct netlink_ext_ack *extack);
+void kdtls_sock_agent_gone(struct net *net, u32 portid);
 struct kdtls_sock *kdtls_sock_get(struct sock *sk);
 struct kdtls_sock *kdtls_sock_get_by_id(struct net *net, u32 id);
 void kdtls_sock_put(struct kdtls_sock *ks);

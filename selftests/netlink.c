@@ -122,6 +122,97 @@ TEST(attach_agent_flag)
 	close(s.fd);
 }
 
+/* sock-set with the agent flag from a process; returns its exit status */
+static int set_agent_in_child(int fd, bool agent)
+{
+	struct nl_msg *m;
+	pid_t pid;
+	int st;
+
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		if (kt_nl_init())
+			_exit(2);
+		m = kt_msg_new(KDTLS_CMD_SOCK_SET, false);
+		nla_put_u32(m, KDTLS_A_SOCK_FD, fd);
+		nla_put_u32(m, KDTLS_A_SOCK_FLAGS, agent ? KDTLS_SOCK_F_AGENT : 0);
+		_exit(kt_nl_request(m, NULL, NULL) ? 1 : 0);
+	}
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+TEST(sock_set_agent_and_limit)
+{
+	struct kt_sock s, p;
+	struct kt_sock_info i;
+	struct kt_key tx, rx;
+	struct nl_msg *m;
+
+	need_root();
+	ASSERT_EQ(kt_udp_open(AF_INET, &s), 0);
+	ASSERT_EQ(kt_udp_open(AF_INET, &p), 0);
+	ASSERT_EQ(kt_attach(s.fd, 0, NULL), 0);
+
+	TH_LOG("take the socket as agent, then give it up");
+	m = kt_msg_new(KDTLS_CMD_SOCK_SET, false);
+	nla_put_u32(m, KDTLS_A_SOCK_FD, s.fd);
+	nla_put_u32(m, KDTLS_A_SOCK_FLAGS, KDTLS_SOCK_F_AGENT);
+	ASSERT_EQ(kt_nl_request(m, NULL, NULL), 0);
+	ASSERT_EQ(kt_sock_get(s.fd, &i), 0);
+	EXPECT_EQ(i.flags, KDTLS_SOCK_F_AGENT);
+	EXPECT_NE(i.agent_portid, 0);
+	m = kt_msg_new(KDTLS_CMD_SOCK_SET, false);
+	nla_put_u32(m, KDTLS_A_SOCK_FD, s.fd);
+	ASSERT_EQ(kt_nl_request(m, NULL, NULL), 0);
+	ASSERT_EQ(kt_sock_get(s.fd, &i), 0);
+	EXPECT_EQ(i.flags, 0);
+	EXPECT_EQ(i.agent_portid, 0);
+
+	TH_LOG("an agent whose netlink socket closes is forgotten");
+	ASSERT_EQ(set_agent_in_child(s.fd, true), 0);
+	ASSERT_EQ(kt_sock_get(s.fd, &i), 0);
+	EXPECT_EQ(i.agent_portid, 0);
+	EXPECT_EQ(i.flags, 0);
+
+	TH_LOG("max-assocs below the installed associations");
+	kt_key_make(&tx, KDTLS_CIPHER_AES_128_GCM, 1, 0, 1);
+	kt_key_make(&rx, KDTLS_CIPHER_AES_128_GCM, 1, 0, 2);
+	ASSERT_EQ(kt_assoc_add(s.fd, SA(&p), KDTLS_CIPHER_AES_128_GCM, &tx,
+			       &rx, 0), 0);
+	m = kt_msg_new(KDTLS_CMD_SOCK_SET, false);
+	nla_put_u32(m, KDTLS_A_SOCK_FD, s.fd);
+	nla_put_u32(m, KDTLS_A_SOCK_MAX_ASSOCS, 1);
+	ASSERT_EQ(kt_nl_request(m, NULL, NULL), 0);
+	ASSERT_EQ(kt_sock_get(s.fd, &i), 0);
+	EXPECT_EQ(i.max_assocs, 1);
+	m = kt_msg_new(KDTLS_CMD_SOCK_SET, false);
+	nla_put_u32(m, KDTLS_A_SOCK_FD, s.fd);
+	nla_put_u32(m, KDTLS_A_SOCK_MAX_ASSOCS, 1);
+	nla_put_u32(m, KDTLS_A_SOCK_FLAGS, 0x80);
+	EXPECT_REJECT_ANY(m);
+	m = kt_msg_new(KDTLS_CMD_SOCK_SET, false);
+	nla_put_u32(m, KDTLS_A_SOCK_FD, s.fd);
+	nla_put_u32(m, KDTLS_A_SOCK_MAX_ASSOCS, 3);
+	ASSERT_EQ(kt_nl_request(m, NULL, NULL), 0);
+	ASSERT_EQ(kt_assoc_add(s.fd, SA(&s), KDTLS_CIPHER_AES_128_GCM, &tx,
+			       &rx, 0), 0);
+	m = kt_msg_new(KDTLS_CMD_SOCK_SET, false);
+	nla_put_u32(m, KDTLS_A_SOCK_FD, s.fd);
+	nla_put_u32(m, KDTLS_A_SOCK_MAX_ASSOCS, 1);
+	EXPECT_REJECT(m, EBUSY);
+
+	TH_LOG("sock-set on an unattached socket");
+	m = kt_msg_new(KDTLS_CMD_SOCK_SET, false);
+	nla_put_u32(m, KDTLS_A_SOCK_FD, p.fd);
+	EXPECT_REJECT(m, ENOENT);
+	close(s.fd);
+	close(p.fd);
+}
+
 TEST(attach_rejections)
 {
 	struct kt_sock s;

@@ -94,6 +94,7 @@ extern struct nla_policy kctl_key_policy[KDTLS_A_KEY_MAX + 1];
 /* sock.c */
 int cmd_socket(int argc, char **argv);
 int cmd_attach(int argc, char **argv);
+int cmd_set(int argc, char **argv);
 int cmd_detach(int argc, char **argv);
 int kctl_attach(uint32_t fd, uint32_t flags, bool has_max, uint32_t max);
 

@@ -7,6 +7,7 @@
  *   kdtlsctl socket [--family 4|6] [--bind ADDR:PORT] [--connect ADDR:PORT]
  *                   [--fd N] -- CMD [ARG...]
  *   kdtlsctl attach --fd N [--agent] [--max-assocs N] [--flags N]
+ *   kdtlsctl set --fd N [--agent] [--max-assocs N] [--flags N]
  *   kdtlsctl detach --fd N
  *   kdtlsctl assoc add --fd N --peer ADDR:PORT --cipher CIPHER
  *                   --tx-epoch E [--tx-seq S] --tx-key HEX --tx-salt HEX
@@ -69,6 +70,11 @@ static const struct kctl_cmd cmds[] = {
 	  "\tsock-attach; prints \"sock-id ID\".  --agent makes this\n"
 	  "\tprocess the agent (useful in batch or monitor only); --flags\n"
 	  "\tadds raw flag bits.\n" },
+	{ "set", NULL, cmd_set,
+	  "set --fd N [--agent] [--max-assocs N] [--flags N]\n"
+	  "\tsock-set: --agent makes this process the agent (a restarted\n"
+	  "\tdaemon takes a socket back), without it the socket has none;\n"
+	  "\t--max-assocs changes the limit.\n" },
 	{ "detach", NULL, cmd_detach,
 	  "detach --fd N\n"
 	  "\tsock-detach.\n" },

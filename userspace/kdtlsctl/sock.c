@@ -166,7 +166,9 @@ int kctl_attach(uint32_t fd, uint32_t flags, bool has_max, uint32_t max)
 	return kctl_request(msg, "sock-attach", attach_reply, NULL);
 }
 
-int cmd_attach(int argc, char **argv)
+/* the options of attach and set: --fd, --agent, --max-assocs, --flags */
+static int sock_opts(int argc, char **argv, uint32_t *fd, uint32_t *flags,
+		     bool *has_max, uint32_t *max)
 {
 	static const struct option opts[] = {
 		{ "fd",		required_argument, NULL, OPT_FD },
@@ -176,30 +178,32 @@ int cmd_attach(int argc, char **argv)
 		{ "flags",	required_argument, NULL, OPT_FLAGS },
 		{ }
 	};
-	uint32_t fd = 0, flags = 0, raw, max = 0;
-	bool has_fd = false, has_max = false;
+	bool has_fd = false;
+	uint32_t raw;
 	int opt;
 
+	*flags = 0;
+	*has_max = false;
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
 		switch (opt) {
 		case OPT_FD:
-			if (kctl_parse_u32(optarg, &fd))
+			if (kctl_parse_u32(optarg, fd))
 				return kctl_usage("--fd: bad number");
 			has_fd = true;
 			break;
 		case OPT_AGENT:
-			flags |= KDTLS_SOCK_F_AGENT;
+			*flags |= KDTLS_SOCK_F_AGENT;
 			break;
 		case OPT_MAX_ASSOCS:
-			if (kctl_parse_u32(optarg, &max))
+			if (kctl_parse_u32(optarg, max))
 				return kctl_usage("--max-assocs: bad number");
-			has_max = true;
+			*has_max = true;
 			break;
 		case OPT_FLAGS:
 			if (kctl_parse_u32(optarg, &raw))
 				return kctl_usage("--flags: bad number");
-			flags |= raw;
+			*flags |= raw;
 			break;
 		default:
 			return kctl_opt_err(argv, opt);
@@ -209,7 +213,42 @@ int cmd_attach(int argc, char **argv)
 		return kctl_usage("unexpected argument: %s", argv[optind]);
 	if (!has_fd)
 		return kctl_usage("--fd needed");
+	return KCTL_EXIT_OK;
+}
+
+int cmd_attach(int argc, char **argv)
+{
+	uint32_t fd = 0, flags, max = 0;
+	bool has_max;
+	int ret;
+
+	ret = sock_opts(argc, argv, &fd, &flags, &has_max, &max);
+	if (ret != KCTL_EXIT_OK)
+		return ret;
 	return kctl_attach(fd, flags, has_max, max);
+}
+
+int cmd_set(int argc, char **argv)
+{
+	uint32_t fd = 0, flags, max = 0;
+	struct nl_msg *msg;
+	bool has_max;
+	int ret;
+
+	ret = sock_opts(argc, argv, &fd, &flags, &has_max, &max);
+	if (ret != KCTL_EXIT_OK)
+		return ret;
+	msg = kctl_msg_new(KDTLS_CMD_SOCK_SET, 0);
+	if (!msg)
+		return KCTL_EXIT_FAIL;
+	if (nla_put_u32(msg, KDTLS_A_SOCK_FD, fd) ||
+	    nla_put_u32(msg, KDTLS_A_SOCK_FLAGS, flags) ||
+	    (has_max && nla_put_u32(msg, KDTLS_A_SOCK_MAX_ASSOCS, max))) {
+		nlmsg_free(msg);
+		kctl_err("sock-set: message too long");
+		return KCTL_EXIT_FAIL;
+	}
+	return kctl_request(msg, "sock-set", NULL, NULL);
 }
 
 int cmd_detach(int argc, char **argv)

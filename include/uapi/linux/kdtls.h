@@ -88,6 +88,7 @@ enum kdtls_cmd {
 	KDTLS_CMD_RECORD,		/* notification to the agent */
 	KDTLS_CMD_ASSOC_DEL_NTF,	/* multicast "events" */
 	KDTLS_CMD_SOCK_DETACH_NTF,	/* multicast "events" */
+	KDTLS_CMD_SOCK_SET,
 	/* append only */
 	__KDTLS_CMD_MAX,
 };
