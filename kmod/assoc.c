@@ -286,10 +286,6 @@ int kdtls_assoc_rekey(struct kdtls_assoc *a, const struct kdtls_key_cfg *tx,
 	}
 	spin_unlock_bh(&a->lock);
 
-	if (txk)
-		this_cpu_inc(a->stats->v[KDTLS_STAT_REKEY_TX]);
-	if (rxk)
-		this_cpu_inc(a->stats->v[KDTLS_STAT_REKEY_RX]);
 	/* kdtls_key_put() defers the free past a grace period */
 	kdtls_key_put(old_tx);
 	kdtls_key_put(dead_rx);

@@ -260,12 +260,17 @@ int kdtls_crypto_init(void)
  */
 void kdtls_crypto_exit(void)
 {
+	int level;
+
 	/*
-	 * Association frees (queued after a grace period) put their keys,
-	 * which queue key frees after another grace period: drain twice.
+	 * Frees are chained: a socket's free puts its associations, whose
+	 * frees put their keys, each level queued after a grace period.
+	 * Wait out one grace period and flush the queue per level (not
+	 * drain: an RCU callback queueing onto a draining queue warns).
 	 */
-	rcu_barrier();
-	flush_workqueue(kdtls_wq);
-	rcu_barrier();
+	for (level = 0; level < 3; level++) {
+		rcu_barrier();
+		flush_workqueue(kdtls_wq);
+	}
 	destroy_workqueue(kdtls_wq);
 }

@@ -643,9 +643,15 @@ static int kdtls_nl_assoc_rekey(struct sk_buff *skb, struct genl_info *info)
 		rxp = &rx;
 	}
 	err = kdtls_assoc_rekey(a, txp, rxp);
-	if (err)
+	if (err) {
 		NL_SET_ERR_MSG(info->extack,
 			       "cannot set up the cipher's transform");
+	} else {
+		if (txp)
+			kdtls_count(ks, a, KDTLS_STAT_REKEY_TX, 1);
+		if (rxp)
+			kdtls_count(ks, a, KDTLS_STAT_REKEY_RX, 1);
+	}
 
 out_put:
 	kdtls_assoc_put(a);
@@ -756,43 +762,67 @@ out_put_sock:
 }
 
 /*
- * Dump a socket's associations.  The position is a count of entries
- * already sent: a table resized between two parts of a dump may repeat or
- * skip entries, as any rhashtable walk may.
+ * Dump a socket's associations.  The walk keeps its place across the parts
+ * of a dump (start/done own the walker and a reference on the socket), so a
+ * dump of 100 000 associations is linear.  A table resized between two
+ * parts may repeat or skip entries, as any rhashtable walk may.
  */
-static int kdtls_nl_assoc_dump(struct sk_buff *skb, struct netlink_callback *cb)
+struct kdtls_nl_dump {
+	struct kdtls_sock *ks;
+	struct rhashtable_iter iter;
+};
+
+static int kdtls_nl_assoc_dump_start(struct netlink_callback *cb)
 {
 	struct nlattr **tb = kdtls_dump_attrs(cb);
-	long skip = cb->args[0], idx = 0;
-	struct rhashtable_iter iter;
-	struct kdtls_assoc *a;
-	struct kdtls_sock *ks;
+	struct kdtls_nl_dump *d;
 	int err;
 
-	ks = kdtls_nl_ks_any(sock_net(skb->sk), tb, cb->extack, &err);
-	if (!ks)
+	d = kzalloc(sizeof(*d), GFP_KERNEL);
+	if (!d)
+		return -ENOMEM;
+	d->ks = kdtls_nl_ks_any(sock_net(cb->skb->sk), tb, cb->extack, &err);
+	if (!d->ks) {
+		kfree(d);
 		return err;
+	}
+	rhashtable_walk_enter(&d->ks->assocs, &d->iter);
+	cb->args[0] = (long)d;
+	return 0;
+}
 
-	rhashtable_walk_enter(&ks->assocs, &iter);
-	rhashtable_walk_start(&iter);
-	while ((a = rhashtable_walk_next(&iter))) {
+static int kdtls_nl_assoc_dump_done(struct netlink_callback *cb)
+{
+	struct kdtls_nl_dump *d = (struct kdtls_nl_dump *)cb->args[0];
+
+	if (d) {
+		rhashtable_walk_exit(&d->iter);
+		kdtls_sock_put(d->ks);
+		kfree(d);
+	}
+	return 0;
+}
+
+static int kdtls_nl_assoc_dump(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct kdtls_nl_dump *d = (struct kdtls_nl_dump *)cb->args[0];
+	struct kdtls_assoc *a;
+
+	rhashtable_walk_start(&d->iter);
+	/* peek: the entry that did not fit last time comes first */
+	for (a = rhashtable_walk_peek(&d->iter); a;
+	     a = rhashtable_walk_next(&d->iter)) {
 		if (IS_ERR(a)) {
 			if (PTR_ERR(a) == -EAGAIN)
 				continue;
 			break;
 		}
-		if (idx++ < skip)
-			continue;
-		if (kdtls_nl_fill_assoc(skb, ks, a, NETLINK_CB(cb->skb).portid,
-					cb->nlh->nlmsg_seq, NLM_F_MULTI)) {
-			idx--;
+		if (kdtls_nl_fill_assoc(skb, d->ks, a,
+					NETLINK_CB(cb->skb).portid,
+					cb->nlh->nlmsg_seq, NLM_F_MULTI))
 			break;
-		}
 	}
-	rhashtable_walk_stop(&iter);
-	rhashtable_walk_exit(&iter);
-	kdtls_sock_put(ks);
-	cb->args[0] = idx;
+	rhashtable_walk_stop(&d->iter);
 	return skb->len;
 }
 
@@ -886,13 +916,18 @@ out_put:
 
 /* ---- notifications ---------------------------------------------------- */
 
+/*
+ * A record notification with room for @len bytes of data; *@typep points
+ * at the record-type byte, for callers that learn it once the data is in.
+ */
 static struct sk_buff *kdtls_nl_record_new(struct kdtls_sock *ks,
 					   const struct kdtls_peer *peer,
 					   u8 type, size_t len,
 					   const struct kdtls_hdr *opened,
-					   struct nlattr **data, void **hdrp,
-					   gfp_t gfp)
+					   struct nlattr **data, u8 **typep,
+					   void **hdrp, gfp_t gfp)
 {
+	struct nlattr *type_attr;
 	struct sk_buff *msg;
 	void *hdr;
 
@@ -903,7 +938,7 @@ static struct sk_buff *kdtls_nl_record_new(struct kdtls_sock *ks,
 	if (!hdr ||
 	    nla_put_u32(msg, KDTLS_A_SOCK_ID, ks->id) ||
 	    kdtls_nl_put_peer(msg, peer) ||
-	    nla_put_u8(msg, KDTLS_A_RECORD_TYPE, type) ||
+	    !(type_attr = nla_reserve(msg, KDTLS_A_RECORD_TYPE, sizeof(u8))) ||
 	    nla_put_u32(msg, KDTLS_A_RECORD_FLAGS,
 			opened ? KDTLS_RECORD_F_OPENED : 0) ||
 	    (opened &&
@@ -911,9 +946,12 @@ static struct sk_buff *kdtls_nl_record_new(struct kdtls_sock *ks,
 	      nla_put_u64_64bit(msg, KDTLS_A_RECORD_SEQ, opened->seq,
 				KDTLS_A_PAD))))
 		goto err_free;
+	*(u8 *)nla_data(type_attr) = type;
 	*data = nla_reserve(msg, KDTLS_A_RECORD_DATA, len);
 	if (!*data)
 		goto err_free;
+	if (typep)
+		*typep = nla_data(type_attr);
 	*hdrp = hdr;
 	return msg;
 
@@ -947,8 +985,8 @@ int kdtls_nl_record(struct kdtls_sock *ks, u32 portid,
 	struct sk_buff *msg;
 	void *hdr;
 
-	msg = kdtls_nl_record_new(ks, peer, type, len, opened, &attr, &hdr,
-				  gfp);
+	msg = kdtls_nl_record_new(ks, peer, type, len, opened, &attr, NULL,
+				  &hdr, gfp);
 	if (!msg)
 		return -ENOMEM;
 	memcpy(nla_data(attr), data, len);
@@ -984,6 +1022,7 @@ enum kdtls_stat kdtls_nl_record_skb(struct kdtls_sock *ks, u32 portid,
 	struct kdtls_hdr rh;
 	struct nlattr *attr;
 	struct sk_buff *msg;
+	u8 *type;
 	void *hdr;
 
 	if (len <= 0)
@@ -991,8 +1030,8 @@ enum kdtls_stat kdtls_nl_record_skb(struct kdtls_sock *ks, u32 portid,
 	if (len > KDTLS_MAX_RECORD_LEN + KDTLS_HDR_LEN)
 		return KDTLS_STAT_DROP_TOO_BIG;
 
-	/* the type attribute is rewritten below, once the data is in */
-	msg = kdtls_nl_record_new(ks, peer, 0, len, NULL, &attr, &hdr,
+	/* the type is filled in below, once the data is in and parsed */
+	msg = kdtls_nl_record_new(ks, peer, 0, len, NULL, &attr, &type, &hdr,
 				  GFP_ATOMIC);
 	if (!msg)
 		return KDTLS_STAT_DROP_NOMEM;
@@ -1003,8 +1042,7 @@ enum kdtls_stat kdtls_nl_record_skb(struct kdtls_sock *ks, u32 portid,
 		nlmsg_free(msg);
 		return kdtls_drop_stat(reason);
 	}
-	*(u8 *)nla_data(nlmsg_find_attr(nlmsg_hdr(msg), GENL_HDRLEN,
-					KDTLS_A_RECORD_TYPE)) = rh.type;
+	*type = rh.type;
 	genlmsg_end(msg, hdr);
 	if (genlmsg_unicast(sock_net(ks->sk), msg, portid))
 		return KDTLS_STAT_DROP_AGENT_BUSY;
@@ -1075,11 +1113,6 @@ static const struct genl_small_ops kdtls_ops[] = {
 		.flags	= GENL_UNS_ADMIN_PERM,
 	},
 	{
-		.cmd	= KDTLS_CMD_ASSOC_GET,
-		.doit	= kdtls_nl_assoc_get,
-		.dumpit	= kdtls_nl_assoc_dump,
-	},
-	{
 		.cmd	= KDTLS_CMD_RECORD_SEND,
 		.doit	= kdtls_nl_record_send,
 		.flags	= GENL_UNS_ADMIN_PERM,
@@ -1091,6 +1124,17 @@ static const struct genl_small_ops kdtls_ops[] = {
 	},
 };
 
+/* assoc-get needs start/done for its dump, which small ops lack */
+static const struct genl_ops kdtls_full_ops[] = {
+	{
+		.cmd	= KDTLS_CMD_ASSOC_GET,
+		.doit	= kdtls_nl_assoc_get,
+		.start	= kdtls_nl_assoc_dump_start,
+		.dumpit	= kdtls_nl_assoc_dump,
+		.done	= kdtls_nl_assoc_dump_done,
+	},
+};
+
 static struct genl_family kdtls_family __ro_after_init = {
 	.name		= KDTLS_GENL_NAME,
 	.version	= KDTLS_GENL_VERSION,
@@ -1098,6 +1142,8 @@ static struct genl_family kdtls_family __ro_after_init = {
 	.policy		= kdtls_policy,
 	.netnsok	= true,
 	.module		= THIS_MODULE,
+	.ops		= kdtls_full_ops,
+	.n_ops		= ARRAY_SIZE(kdtls_full_ops),
 	.small_ops	= kdtls_ops,
 	.n_small_ops	= ARRAY_SIZE(kdtls_ops),
 	.resv_start_op	= KDTLS_CMD_MAX + 1,	/* strict for every op */

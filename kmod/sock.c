@@ -141,8 +141,15 @@ struct kdtls_sock *kdtls_sock_get_by_id(struct net *net, u32 id)
 	return ks;
 }
 
-static void kdtls_count(struct kdtls_sock *ks, struct kdtls_assoc *a,
-			enum kdtls_stat i, u64 n)
+/**
+ * kdtls_count() - add to a counter of the namespace, socket and association
+ * @ks: socket
+ * @a: association, or NULL for an event without one
+ * @i: counter
+ * @n: amount
+ */
+void kdtls_count(struct kdtls_sock *ks, struct kdtls_assoc *a,
+		 enum kdtls_stat i, u64 n)
 {
 	kdtls_stat_add(kdtls_net(sock_net(ks->sk))->stats, i, n);
 	kdtls_stat_add(ks->stats, i, n);

@@ -48,6 +48,8 @@ int kdtls_sock_assoc_add(struct kdtls_sock *ks, struct kdtls_assoc *a,
 			 struct netlink_ext_ack *extack);
 int kdtls_sock_assoc_del(struct kdtls_sock *ks, const struct kdtls_peer *peer);
 
+void kdtls_count(struct kdtls_sock *ks, struct kdtls_assoc *a,
+		 enum kdtls_stat i, u64 n);
 int kdtls_sock_peer_check(struct kdtls_sock *ks, struct kdtls_peer *peer);
 int kdtls_sock_send_raw(struct kdtls_sock *ks, const struct kdtls_peer *peer,
 			const u8 *data, size_t len);

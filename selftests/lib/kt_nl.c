@@ -21,11 +21,12 @@
 #define SOL_NETLINK 270
 #endif
 
-static struct nl_sock *kt_sk;
-static int kt_fam = -1;
-static pid_t kt_pid;
-static char kt_extack[512];
-static int kt_miss_type = -1;
+/* per thread: a thread (or a forked child) gets its own netlink socket */
+static __thread struct nl_sock *kt_sk;
+static __thread int kt_fam = -1;
+static __thread pid_t kt_pid;
+static __thread char kt_extack[512];
+static __thread int kt_miss_type = -1;
 
 const char *const kt_stat_names[KDTLS_STAT_MAX + 1] = {
 	[KDTLS_STAT_TX_RECORDS] = "tx-records",
@@ -219,10 +220,29 @@ static int kt_err_cb(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 	return NL_STOP;
 }
 
+struct nl_sock *kt_nl_sock_new(void)
+{
+	struct nl_sock *sk;
+	int one = 1;
+
+	if (kt_nl_init())
+		return NULL;
+	sk = nl_socket_alloc();
+	if (!sk)
+		return NULL;
+	if (genl_connect(sk)) {
+		nl_socket_free(sk);
+		return NULL;
+	}
+	setsockopt(nl_socket_get_fd(sk), SOL_NETLINK, NETLINK_EXT_ACK,
+		   &one, sizeof(one));
+	setsockopt(nl_socket_get_fd(sk), SOL_NETLINK, NETLINK_CAP_ACK,
+		   &one, sizeof(one));
+	return sk;
+}
+
 int kt_nl_request(struct nl_msg *m, kt_reply_cb cb, void *arg)
 {
-	struct kt_req r = { .cb = cb, .arg = arg };
-	struct nl_cb *c;
 	int err;
 
 	kt_extack[0] = '\0';
@@ -234,6 +254,20 @@ int kt_nl_request(struct nl_msg *m, kt_reply_cb cb, void *arg)
 		nlmsg_free(m);
 		return err;
 	}
+	return kt_nl_request_on(kt_sk, m, cb, arg);
+}
+
+int kt_nl_request_on(struct nl_sock *sk, struct nl_msg *m, kt_reply_cb cb,
+		     void *arg)
+{
+	struct kt_req r = { .cb = cb, .arg = arg };
+	struct nl_cb *c;
+	int err;
+
+	kt_extack[0] = '\0';
+	kt_miss_type = -1;
+	if (!m)
+		return -ENOMEM;
 	c = nl_cb_alloc(NL_CB_DEFAULT);
 	if (!c) {
 		nlmsg_free(m);
@@ -244,14 +278,14 @@ int kt_nl_request(struct nl_msg *m, kt_reply_cb cb, void *arg)
 	nl_cb_set(c, NL_CB_FINISH, NL_CB_CUSTOM, kt_ack_cb, &r);
 	nl_cb_err(c, NL_CB_CUSTOM, kt_err_cb, &r);
 
-	err = nl_send_auto(kt_sk, m);
+	err = nl_send_auto(sk, m);
 	nlmsg_free(m);
 	if (err < 0) {
 		nl_cb_put(c);
 		return -EIO;
 	}
 	while (!r.done) {
-		err = nl_recvmsgs(kt_sk, c);
+		err = nl_recvmsgs(sk, c);
 		if (err < 0 && !r.done) {
 			r.err = -EIO;
 			break;
@@ -420,6 +454,24 @@ int kt_attach_max(int fd, uint32_t flags, uint32_t max_assocs,
 	if (max_assocs)
 		nla_put_u32(m, KDTLS_A_SOCK_MAX_ASSOCS, max_assocs);
 	err = kt_nl_request(m, kt_attach_cb, &id);
+	if (sock_id)
+		*sock_id = id;
+	return err;
+}
+
+int kt_attach_on(struct nl_sock *sk, int fd, uint32_t flags,
+		 uint32_t *sock_id)
+{
+	struct nl_msg *m = kt_msg_new(KDTLS_CMD_SOCK_ATTACH, false);
+	uint32_t id = 0;
+	int err;
+
+	if (!m)
+		return -ENOMEM;
+	nla_put_u32(m, KDTLS_A_SOCK_FD, fd);
+	if (flags)
+		nla_put_u32(m, KDTLS_A_SOCK_FLAGS, flags);
+	err = kt_nl_request_on(sk, m, kt_attach_cb, &id);
 	if (sock_id)
 		*sock_id = id;
 	return err;

@@ -14,6 +14,7 @@
 #include <linux/kdtls.h>
 #include <netlink/attr.h>
 #include <netlink/msg.h>
+#include <netlink/socket.h>
 
 struct kt_key {
 	uint16_t epoch;
@@ -68,11 +69,19 @@ int kt_put_peer(struct nl_msg *m, const struct sockaddr *peer, bool as6);
 int kt_put_key(struct nl_msg *m, int attr, const struct kt_key *k);
 /* Send, wait for the ack/done; frees @m.  Return: 0 or -errno. */
 int kt_nl_request(struct nl_msg *m, kt_reply_cb cb, void *arg);
+/* Same on another netlink socket (from kt_nl_sock_new()). */
+int kt_nl_request_on(struct nl_sock *sk, struct nl_msg *m, kt_reply_cb cb,
+		     void *arg);
+/* A new generic netlink socket of the caller's own (ext ack on), or NULL. */
+struct nl_sock *kt_nl_sock_new(void);
 /* Same, copying the extack message into @extack (may be empty). */
 int kt_nl_raw(struct nl_msg *m, char *extack, size_t len);
 
 /* ---- operations ---- */
 int kt_attach(int fd, uint32_t flags, uint32_t *sock_id);
+/* sock-attach sent on @sk: with KDTLS_SOCK_F_AGENT, @sk is the agent */
+int kt_attach_on(struct nl_sock *sk, int fd, uint32_t flags,
+		 uint32_t *sock_id);
 int kt_attach_max(int fd, uint32_t flags, uint32_t max_assocs,
 		  uint32_t *sock_id);
 int kt_detach(int fd);
