@@ -27,6 +27,16 @@ static inline unsigned long kdtls_inet_cmsg_flags(const struct inet_sock *inet)
 }
 #endif
 
+/* 6.5 passes a sysctl table's size instead of ending it with a sentinel. */
+#include <net/net_namespace.h>
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 5, 0)
+#define kdtls_register_net_sysctl(net, path, table, n) \
+	register_net_sysctl(net, path, table)
+#else
+#define kdtls_register_net_sysctl(net, path, table, n) \
+	register_net_sysctl_sz(net, path, table, n)
+#endif
+
 /* 6.2 moved the dump request's attributes into a struct genl_info. */
 #include <net/genetlink.h>
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 2, 0)

@@ -813,6 +813,13 @@ static void kdtls_sock_unpublish(struct kdtls_sock *ks)
 	idr_remove(&kn->ids, ks->id);
 	list_del(&ks->node);
 	mutex_unlock(&kn->lock);
+	/*
+	 * The associations stay until the last reference goes, but no
+	 * longer count against the namespace: none can be added any more
+	 * (assoc-add needs an attached socket, and runs under genl_mutex like
+	 * detach; close cannot race with it, see kdtls_close()).
+	 */
+	atomic_sub(atomic_read(&ks->num_assocs), &kn->num_assocs);
 
 	kdtls_nl_sock_detached(ks);
 }
@@ -1090,16 +1097,25 @@ void kdtls_sock_agent_gone(struct net *net, u32 portid)
 int kdtls_sock_assoc_add(struct kdtls_sock *ks, struct kdtls_assoc *a,
 			 struct netlink_ext_ack *extack)
 {
+	struct kdtls_net *kn = kdtls_net(sock_net(ks->sk));
 	int err;
 
-	if (atomic_inc_return(&ks->num_assocs) > ks->max_assocs) {
+	if (atomic_inc_return(&ks->num_assocs) > READ_ONCE(ks->max_assocs)) {
 		atomic_dec(&ks->num_assocs);
 		NL_SET_ERR_MSG(extack, "socket's association limit reached");
+		return -ENOSPC;
+	}
+	if (atomic_inc_return(&kn->num_assocs) > READ_ONCE(kn->max_assocs)) {
+		atomic_dec(&kn->num_assocs);
+		atomic_dec(&ks->num_assocs);
+		NL_SET_ERR_MSG(extack,
+			       "namespace's association limit reached (net.kdtls.max_assocs)");
 		return -ENOSPC;
 	}
 	err = rhashtable_lookup_insert_fast(&ks->assocs, &a->node,
 					    kdtls_assoc_params);
 	if (err) {
+		atomic_dec(&kn->num_assocs);
 		atomic_dec(&ks->num_assocs);
 		if (err == -EEXIST)
 			NL_SET_ERR_MSG(extack,
@@ -1129,6 +1145,7 @@ int kdtls_sock_assoc_del(struct kdtls_sock *ks, const struct kdtls_peer *peer)
 	a = rhashtable_lookup(&ks->assocs, peer, kdtls_assoc_params);
 	if (a && !rhashtable_remove_fast(&ks->assocs, &a->node,
 					 kdtls_assoc_params)) {
+		atomic_dec(&kdtls_net(sock_net(ks->sk))->num_assocs);
 		atomic_dec(&ks->num_assocs);
 		err = 0;
 	}

@@ -9,9 +9,14 @@
 #include <linux/idr.h>
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
+#include <linux/sysctl.h>
 #include <net/genetlink.h>
 #include <net/netns/generic.h>
+#include "compat.h"
 #include "stats.h"
+
+/* default for net.kdtls.max_assocs: four sockets at their own default */
+#define KDTLS_NET_MAX_ASSOCS_DEFAULT	(4 * KDTLS_MAX_ASSOCS_DEFAULT)
 
 static unsigned int kdtls_net_id __read_mostly;
 
@@ -121,6 +126,46 @@ static int kdtls_stat_show(struct seq_file *seq, void *v)
 	return 0;
 }
 
+static unsigned int kdtls_one = 1;
+
+/* the template; each namespace gets a copy pointing at its own limit */
+static struct ctl_table kdtls_sysctl_table[] = {
+	{
+		.procname	= "max_assocs",
+		.maxlen		= sizeof(unsigned int),
+		.mode		= 0644,
+		.proc_handler	= proc_douintvec_minmax,
+		.extra1		= &kdtls_one,
+	},
+	{ }
+};
+
+static int kdtls_sysctl_init(struct net *net, struct kdtls_net *kn)
+{
+	struct ctl_table *t;
+
+	t = kmemdup(kdtls_sysctl_table, sizeof(kdtls_sysctl_table),
+		    GFP_KERNEL);
+	if (!t)
+		return -ENOMEM;
+	t[0].data = &kn->max_assocs;
+	kn->sysctl = kdtls_register_net_sysctl(net, "net/kdtls", t,
+					       ARRAY_SIZE(kdtls_sysctl_table) - 1);
+	if (!kn->sysctl) {
+		kfree(t);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void kdtls_sysctl_exit(struct kdtls_net *kn)
+{
+	const struct ctl_table *t = kn->sysctl->ctl_table_arg;
+
+	unregister_net_sysctl_table(kn->sysctl);
+	kfree(t);
+}
+
 static int __net_init kdtls_net_init(struct net *net)
 {
 	struct kdtls_net *kn = kdtls_net(net);
@@ -128,14 +173,18 @@ static int __net_init kdtls_net_init(struct net *net)
 	mutex_init(&kn->lock);
 	INIT_LIST_HEAD(&kn->socks);
 	idr_init(&kn->ids);
+	kn->max_assocs = KDTLS_NET_MAX_ASSOCS_DEFAULT;
+	atomic_set(&kn->num_assocs, 0);
 
 	kn->stats = alloc_percpu(struct kdtls_stats);
 	if (!kn->stats)
 		goto err;
+	if (kdtls_sysctl_init(net, kn))
+		goto err_free_stats;
 
 	kn->proc_dir = proc_net_mkdir(net, "kdtls", net->proc_net);
 	if (!kn->proc_dir)
-		goto err_free_stats;
+		goto err_sysctl;
 	if (!proc_create_net_single("stat", 0444, kn->proc_dir,
 				    kdtls_stat_show, NULL))
 		goto err_remove_dir;
@@ -143,6 +192,8 @@ static int __net_init kdtls_net_init(struct net *net)
 
 err_remove_dir:
 	remove_proc_subtree("kdtls", net->proc_net);
+err_sysctl:
+	kdtls_sysctl_exit(kn);
 err_free_stats:
 	free_percpu(kn->stats);
 err:
@@ -159,6 +210,7 @@ static void __net_exit kdtls_net_exit(struct net *net)
 	 */
 	WARN_ON_ONCE(!list_empty(&kn->socks));
 	remove_proc_subtree("kdtls", net->proc_net);
+	kdtls_sysctl_exit(kn);
 	idr_destroy(&kn->ids);
 	free_percpu(kn->stats);
 }

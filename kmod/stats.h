@@ -13,12 +13,15 @@ struct kdtls_stats {
 
 /*
  * One per network namespace: the namespace-wide counters behind
- * /proc/net/kdtls/stat and the attached sockets (for sock-get dumps and
- * sock-id lookups).
+ * /proc/net/kdtls/stat, the association limit (sysctl net.kdtls.max_assocs)
+ * and the attached sockets (for sock-get dumps and sock-id lookups).
  */
 struct kdtls_net {
 	struct kdtls_stats __percpu *stats;
 	struct proc_dir_entry *proc_dir;
+	struct ctl_table_header *sysctl;
+	unsigned int max_assocs;	/* sysctl; all sockets together */
+	atomic_t num_assocs;
 	struct mutex lock;		/* protects socks and ids */
 	struct list_head socks;
 	struct idr ids;

@@ -7,6 +7,7 @@
 #include "harness.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -1027,6 +1028,127 @@ TEST(record_send)
 }
 
 /* ---- permissions ---- */
+
+static int write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, strlen(val));
+	if (n < 0)
+		n = -errno;
+	close(fd);
+	return n < 0 ? n : n == (ssize_t)strlen(val) ? 0 : -EIO;
+}
+
+/* net.kdtls.max_assocs bounds all sockets of a namespace together */
+TEST(namespace_association_limit)
+{
+	pid_t pid;
+	int status;
+
+	need_root();
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (pid == 0) {
+		struct kt_sock a, b, p1, p2, p3;
+		struct kt_key tx, rx;
+		struct nl_msg *m;
+
+		ASSERT_EQ(unshare(CLONE_NEWNET), 0);
+		ASSERT_EQ(system("ip link set lo up"), 0);
+		ASSERT_EQ(write_file("/proc/sys/net/kdtls/max_assocs", "2"), 0);
+		ASSERT_EQ(kt_nl_init(), 0);
+		ASSERT_EQ(kt_udp_open(AF_INET, &a), 0);
+		ASSERT_EQ(kt_udp_open(AF_INET, &b), 0);
+		ASSERT_EQ(kt_udp_open(AF_INET, &p1), 0);
+		ASSERT_EQ(kt_udp_open(AF_INET, &p2), 0);
+		ASSERT_EQ(kt_udp_open(AF_INET, &p3), 0);
+		ASSERT_EQ(kt_attach(a.fd, 0, NULL), 0);
+		ASSERT_EQ(kt_attach(b.fd, 0, NULL), 0);
+		kt_key_make(&tx, KDTLS_CIPHER_AES_128_GCM, 1, 0, 1);
+		kt_key_make(&rx, KDTLS_CIPHER_AES_128_GCM, 1, 0, 2);
+		ASSERT_EQ(kt_assoc_add(a.fd, SA(&p1), KDTLS_CIPHER_AES_128_GCM,
+				       &tx, &rx, 0), 0);
+		ASSERT_EQ(kt_assoc_add(b.fd, SA(&p2), KDTLS_CIPHER_AES_128_GCM,
+				       &tx, &rx, 0), 0);
+		TH_LOG("a third association in the namespace");
+		m = kt_msg_new(KDTLS_CMD_ASSOC_ADD, false);
+		nla_put_u32(m, KDTLS_A_SOCK_FD, a.fd);
+		kt_put_peer(m, SA(&p3), false);
+		nla_put_u16(m, KDTLS_A_ASSOC_CIPHER, KDTLS_CIPHER_AES_128_GCM);
+		kt_put_key(m, KDTLS_A_ASSOC_TX, &tx);
+		kt_put_key(m, KDTLS_A_ASSOC_RX, &rx);
+		EXPECT_REJECT(m, ENOSPC);
+		TH_LOG("deleting one makes room; closing a socket too");
+		ASSERT_EQ(kt_assoc_del(b.fd, SA(&p2)), 0);
+		ASSERT_EQ(kt_assoc_add(a.fd, SA(&p3), KDTLS_CIPHER_AES_128_GCM,
+				       &tx, &rx, 0), 0);
+		EXPECT_NE(kt_assoc_add(b.fd, SA(&p2), KDTLS_CIPHER_AES_128_GCM,
+				       &tx, &rx, 0), 0);
+		close(a.fd);
+		ASSERT_EQ(kt_assoc_add(b.fd, SA(&p2), KDTLS_CIPHER_AES_128_GCM,
+				       &tx, &rx, 0), 0);
+		EXPECT_EQ(write_file("/proc/sys/net/kdtls/max_assocs", "0"),
+			  -EINVAL);
+		_exit(0);
+	}
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(WEXITSTATUS(status), 0);
+}
+
+/*
+ * A user namespace gives CAP_NET_ADMIN over itself only: not over the
+ * initial network namespace (genetlink refuses), and not over a socket of
+ * the initial namespace even from a namespace of its own (kdtls refuses).
+ */
+TEST(user_namespace_cannot_touch_outside_sockets)
+{
+	struct kt_sock s, t;
+	struct kt_key k;
+	pid_t pid;
+	int status, i;
+
+	need_root();
+	ASSERT_EQ(kt_udp_open(AF_INET, &s), 0);
+	ASSERT_EQ(kt_udp_open(AF_INET, &t), 0);
+	ASSERT_EQ(kt_attach(s.fd, 0, NULL), 0);
+	kt_key_make(&k, KDTLS_CIPHER_AES_128_GCM, 1, 0, 1);
+
+	for (i = 0; i < 2; i++) {
+		pid = fork();
+		ASSERT_GE(pid, 0);
+		if (pid == 0) {
+			struct kt_sock own;
+			int flags = CLONE_NEWUSER | (i ? CLONE_NEWNET : 0);
+
+			if (kt_drop_to_nobody())
+				_exit(2);
+			ASSERT_EQ(unshare(flags), 0);
+			ASSERT_EQ(kt_nl_init(), 0);
+			TH_LOG("user namespace%s", i ? " + network namespace" : "");
+			EXPECT_EQ(kt_attach(t.fd, 0, NULL), -EPERM);
+			EXPECT_EQ(kt_assoc_add(s.fd, SA(&t),
+					       KDTLS_CIPHER_AES_128_GCM, &k, &k,
+					       0), -EPERM);
+			EXPECT_EQ(kt_detach(s.fd), -EPERM);
+			if (i) {
+				/* its own sockets are its own business */
+				ASSERT_EQ(kt_udp_open(AF_INET, &own), 0);
+				EXPECT_EQ(kt_attach(own.fd, 0, NULL), 0);
+			}
+			_exit(0);
+		}
+		ASSERT_EQ(waitpid(pid, &status, 0), pid);
+		ASSERT_TRUE(WIFEXITED(status));
+		ASSERT_EQ(WEXITSTATUS(status), 0);
+	}
+	close(s.fd);
+	close(t.fd);
+}
 
 TEST(unprivileged_gets_eperm)
 {
