@@ -10,10 +10,13 @@
 #   make check          deps, all, host tests, then the VM tests on each kernel
 #   make demo           scripts/demo.sh in the VM
 #   make bench          selftests/bench.sh in the VM
+#   make fuzz           each host libFuzzer target FUZZ_TIME s (default 600)
 #   make install        kdtls.ko for KERNEL (default: the running one),
 #                       userspace, and the uAPI header
 #   make deps           install the Debian packages all of this needs
 #   make kernels        print the kernel releases KERNELS resolves to
+#   make debug-kernel   build (once per machine, cached) the debug kernel
+#                       that KERNEL=debug names: scripts/debug-kernel
 #   make clean
 #
 # Kernels: KERNELS lists Debian kernel series or full releases, resolved by
@@ -21,6 +24,8 @@
 # linux-image-6.12-amd64's), so no ABI version is written down anywhere.
 #   make module KERNEL=6.12               one kernel, series or release
 #   make module KDIR=/path/to/kernel/tree one kernel tree (built or headers)
+#   make module KERNEL=debug              the debug kernel (KASAN, lockdep,
+#                                         kmemleak, ...; make debug-kernel)
 #
 # An external module is built in its own directory, so each kernel gets a
 # copy of the sources in build/<release>/ (Kbuild, kmod/, include/; only
@@ -40,7 +45,9 @@ kvers		 = $(shell sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' \
 else
 kvers		 = $(shell scripts/kver $(KERNELS))
 endif
-kdir		 = $(or $(KDIR),/lib/modules/$(1)/build)
+kdir		 = $(or $(KDIR),$(if $(filter %-kdtls-debug,$(1)), \
+			$(shell scripts/debug-kernel --dir), \
+			/lib/modules/$(1)/build))
 
 # The kernel `make install` is for: KERNEL or KDIR, else the running one.
 install_kver	 = $(if $(KERNEL)$(KDIR),$(firstword $(kvers)), \
@@ -54,19 +61,25 @@ DEB_PACKAGES	:= gcc make bc flex bison pkg-config kmod cpio xz-utils \
 		   libelf-dev sparse clang llvm libclang-rt-14-dev \
 		   linux-image-amd64 linux-headers-amd64 \
 		   linux-image-6.12-amd64 linux-headers-6.12-amd64 \
+		   linux-source-6.1 \
 		   qemu-system-x86 busybox-static iproute2 \
-		   libnl-genl-3-dev liburing-dev libssl-dev openssl gnutls-bin
+		   libnl-genl-3-dev liburing-dev libssl-dev openssl gnutls-bin \
+		   python3
 
-.PHONY: all deps module userspace selftests check demo bench install clean \
-	kernels FORCE
+.PHONY: all deps module userspace selftests examples bench-tools check demo \
+	bench install clean \
+	kernels debug-kernel fuzz FORCE
 
-all: module userspace selftests
+all: module userspace selftests examples bench-tools
 
 deps:
 	@scripts/deps $(DEB_PACKAGES)
 
 kernels:
 	@echo $(kvers)
+
+debug-kernel:
+	@scripts/debug-kernel >/dev/null
 
 # ---- kdtls.ko, once per kernel ------------------------------------------
 
@@ -86,6 +99,13 @@ ifneq ($(wildcard userspace/Makefile),)
 else
 	@echo "  SKIP    userspace (no userspace/Makefile)"
 endif
+
+# the echo example (make demo) and the benchmark programs (make bench)
+examples:
+	$(MAKE) -C examples
+
+bench-tools:
+	$(MAKE) -C selftests/bench
 
 selftests: userspace
 ifneq ($(wildcard selftests/Makefile),)
@@ -112,10 +132,16 @@ demo: deps
 bench: deps
 	@$(MAKE) all
 	@if [ -x selftests/bench.sh ]; then \
-		scripts/vm-run --kernel $(vm_kver) -- selftests/bench.sh; \
+		scripts/vm-run --kernel $(vm_kver) --smp 2 -- selftests/bench.sh; \
 	else \
 		echo "no selftests/bench.sh yet"; \
 	fi
+
+# Host fuzzing, long run (make check runs each target 20 s):
+# selftests/fuzz/run.sh, Documentation/testing.rst "Fuzzing".
+FUZZ_TIME	?= 600
+fuzz:
+	$(MAKE) -C selftests fuzz FUZZ_TIME=$(FUZZ_TIME)
 
 # ---- install and clean --------------------------------------------------
 
@@ -133,6 +159,8 @@ endif
 
 clean:
 	rm -rf build
+	$(MAKE) -C examples clean
+	$(MAKE) -C selftests/bench clean
 ifneq ($(wildcard userspace/Makefile),)
 	$(MAKE) -C userspace clean
 endif

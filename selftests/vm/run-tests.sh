@@ -21,7 +21,9 @@
 # and, for a binary that exits 4 (KSFT_SKIP) without a test point,
 #   ok ... <bin> # SKIP
 # The kernel log is checked before the first binary too (boot and module
-# load), and kmemleak is scanned at the end where the kernel has it.
+# load).  At the end kdtls is unloaded (when loaded) and the log checked
+# again, and where the kernel has kmemleak (the debug kernel,
+# scripts/debug-kernel) a scan runs: any suspected leak fails the run.
 #
 # Everything printed is also appended to $KDTLS_VM_OUT/results.tap when set.
 # Exit status: 0 when no "not ok" line was printed, 1 otherwise.
@@ -39,7 +41,13 @@ while getopts "t:f:" opt; do
 done
 shift $((OPTIND - 1))
 
-bad='BUG:|WARNING:|Oops|lockdep|KASAN|UBSAN|kmemleak|general protection|Call Trace'
+# Any kernel report: BUG: (KASAN, sleeping in atomic, ...), WARNING: (lockdep,
+# suspicious RCU usage, ODEBUG, list corruption, WARN_ON), UBSAN:, kmemleak's
+# "new suspected memory leaks", hung tasks, RCU stalls, and any stack dump.
+# Not the bare words "kmemleak" and "lockdep": at boot the debug kernel logs
+# "kmemleak: Kernel memory leak detector initialized" and "RCU lockdep checking
+# is enabled".  lockdep's own reports start with "WARNING:" or "BUG:".
+bad='BUG:|WARNING:|Oops|KASAN|UBSAN|suspected memory leak|kernel BUG|INFO: task|INFO: rcu|rcu: INFO|INFO: trying|DEBUG_LOCKS_WARN_ON|locking correctness validator|general protection|Call Trace'
 log=/dev/null
 [ -n "${KDTLS_VM_OUT:-}" ] && log=$KDTLS_VM_OUT/results.tap && : > "$log"
 failed=0
@@ -141,13 +149,32 @@ done < "$tmp/list"
 
 [ $n = 0 ] && say "# no VM test binaries"
 
-if [ -w /sys/kernel/debug/kmemleak ]; then
-	echo scan > /sys/kernel/debug/kmemleak
-	if [ -s /sys/kernel/debug/kmemleak ]; then
-		say "not ok - kmemleak: $(grep -c unreferenced /sys/kernel/debug/kmemleak) leaks"
-		head -n 60 /sys/kernel/debug/kmemleak | sed 's/^/# /' | tee -a "$log"
+# Unload kdtls: what it still held is then unreferenced, for kmemleak to see.
+if [ -d /sys/module/kdtls ]; then
+	n=$((n + 1))
+	mark "$n rmmod"
+	if out=$(rmmod kdtls 2>&1); then
+		say "ok - rmmod kdtls"
 	else
-		say "ok - kmemleak: no leaks"
+		say "not ok - rmmod kdtls: $out"
+	fi
+	check_dmesg "rmmod kdtls" "$n rmmod"
+fi
+
+# kmemleak reports an object only when it is older than 5 s and a scan found
+# no reference to it: wait, then scan twice (a debugfs file always has size
+# 0: read it, do not test -s).
+leaks=/sys/kernel/debug/kmemleak
+if [ -w "$leaks" ]; then
+	sleep 6
+	echo scan > "$leaks"
+	echo scan > "$leaks"
+	report=$(cat "$leaks")
+	if [ -n "$report" ]; then
+		say "not ok - kmemleak: $(printf '%s\n' "$report" | grep -c unreferenced) suspected leaks"
+		printf '%s\n' "$report" | head -n 80 | sed 's/^/# /' | tee -a "$log"
+	else
+		say "ok - kmemleak: no suspected leaks"
 	fi
 fi
 
