@@ -1,0 +1,650 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# kdtlsd end to end, in the VM (kdtls.ko loaded, root): TAP on stdout.
+#
+#   kdtlsd_peer (client app) --ctl--> kdtlsd C --netlink--> kdtls.ko
+#        | UDP 127.0.0.1 / ::1, records sealed/opened by kdtls
+#   kdtlsd_peer (server app) --ctl--> kdtlsd S --netlink--> kdtls.ko
+#
+#   openssl s_client / s_server  <--UDP-->  kdtlsd_peer + kdtlsd
+#
+# Two daemons (S serves, C connects; C's cipher list is the suite under
+# test) so that every suite the kernel offloads is negotiated for real.
+# Certificates (ECDSA P-256 CA + leaf for kdtls.test / 127.0.0.1 / ::1)
+# are made here, in a temporary directory, and never committed.
+#
+# Each kdtlsd_peer exits 0 only after the handshake completed AND its
+# plaintext went both ways through the kernel (it never sees records).
+
+set -u
+REPO=$(cd "$(dirname "$(readlink -f "$0")")/../.." && pwd)
+[ -x "$REPO/userspace/kdtlsd/kdtlsd" ] || REPO=$(pwd)
+KDTLSD=$REPO/userspace/kdtlsd/kdtlsd
+PEER=$REPO/selftests/build/kdtlsd_peer
+PSK_HEX=00112233445566778899aabbccddeeff
+
+n=0
+failed=0
+ok()     { n=$((n + 1)); echo "ok $n - $*"; }
+not_ok() { n=$((n + 1)); echo "not ok $n - $*"; failed=1; }
+diag()   { sed 's/^/# /' "$@"; }
+
+if [ "$(id -u)" != 0 ] || [ ! -d /sys/module/kdtls ]; then
+	echo "ok 1 - kdtlsd # SKIP needs root and kdtls.ko (run in the VM)"
+	echo "1..1"
+	exit 4
+fi
+
+T=$(mktemp -d /tmp/kdtlsd-test.XXXXXX)
+pids=()
+cleanup()
+{
+	local p
+
+	for p in "${pids[@]}"; do
+		kill "$p" 2>/dev/null
+	done
+	wait 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+cd "$T" || exit 1
+
+# wait_for FILE REGEX [SECONDS]: poll until FILE matches.
+wait_for()
+{
+	local i
+
+	for i in $(seq $((${3:-10} * 20))); do
+		grep -qE -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# ---- certificates ------------------------------------------------------
+mkcerts()
+{
+	openssl ecparam -name prime256v1 -genkey -noout -out ca.key &&
+	openssl req -x509 -new -key ca.key -subj /CN=kdtls-test-ca -days 2 \
+		-out ca.pem &&
+	openssl ecparam -name prime256v1 -genkey -noout -out leaf.key &&
+	openssl req -new -key leaf.key -subj /CN=kdtls.test -out leaf.csr &&
+	printf 'subjectAltName=DNS:kdtls.test,IP:127.0.0.1,IP:::1\n' > ext &&
+	openssl x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key \
+		-CAcreateserial -days 2 -extfile ext -out leaf.pem
+	# an RSA leaf from the same CA, for the ECDHE-RSA suites
+	openssl req -new -newkey rsa:2048 -nodes -keyout rsa.key \
+		-subj /CN=kdtls.test -out rsa.csr &&
+	openssl x509 -req -in rsa.csr -CA ca.pem -CAkey ca.key \
+		-CAcreateserial -days 2 -extfile ext -out rsa.pem &&
+	# a leaf from another CA (the "wrong CA" case)
+	openssl ecparam -name prime256v1 -genkey -noout -out other-ca.key &&
+	openssl req -x509 -new -key other-ca.key -subj /CN=other-ca -days 2 \
+		-out other-ca.pem
+} > certs.log 2>&1
+if mkcerts; then
+	ok "test CA and leaf certificate (ECDSA P-256) generated"
+else
+	not_ok "certificate generation"; diag certs.log
+fi
+
+# ---- daemons -----------------------------------------------------------
+# start_daemon NAME [extra [tls] lines]: kdtlsd with control socket $T/NAME
+start_daemon()
+{
+	local name=$1 i
+
+	shift
+	{
+		echo "[daemon]"
+		echo "control_socket = $T/$name.ctl"
+		echo "log_level = debug"
+		echo "[tls]"
+		echo "certificate = $T/leaf.pem"
+		echo "private_key = $T/leaf.key"
+		echo "ca_file = $T/ca.pem"
+		for l in "$@"; do echo "$l"; done
+		echo "[psk]"
+		echo "client1 = $PSK_HEX"
+	} > "$name.conf"
+	"$KDTLSD" -f -c "$name.conf" 2>> "$name.log" &
+	eval "${name}_pid=$!"
+	pids+=($!)
+	for i in $(seq 100); do
+		[ -S "$name.ctl" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+stop_daemon()
+{
+	local pid
+
+	eval "pid=\$${1}_pid"
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	rm -f "$1.ctl"
+}
+
+if start_daemon S; then
+	ok "kdtlsd starts (-f -c FILE), control socket appears"
+else
+	not_ok "kdtlsd starts"; diag S.log
+fi
+
+# pair NAME SERVER-ARGS -- CLIENT-ARGS: a kdtls server and a kdtls client,
+# both must PASS.
+pair()
+{
+	local name=$1 sargs=() cargs=() s rc_s rc_c
+
+	shift
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do sargs+=("$1"); shift; done
+	shift
+	cargs=("$@")
+	"$PEER" -t 15 -C S.ctl "${sargs[@]}" > "$name.srv" 2>&1 &
+	s=$!
+	wait_for "$name.srv" '^serving' 5
+	"$PEER" -t 15 -C C.ctl "${cargs[@]}" > "$name.cli" 2>&1
+	rc_c=$?
+	wait $s
+	rc_s=$?
+	if [ $rc_c = 0 ] && [ $rc_s = 0 ]; then
+		sfx=$(grep -o 'suite=[^ ]*' "$name.cli" | head -1)
+		ok "$name${sfx:+: $sfx}"
+	else
+		not_ok "$name (client $rc_c, server $rc_s)"
+		diag "$name.cli" "$name.srv"
+	fi
+}
+
+# ---- kdtls <-> kdtls, every suite the kernel offloads -------------------
+port=4600
+for suite in ECDHE-ECDSA-AES128-GCM-SHA256 ECDHE-ECDSA-AES256-GCM-SHA384 \
+	     ECDHE-ECDSA-CHACHA20-POLY1305 ECDHE-ECDSA-AES128-CCM \
+	     ECDHE-ECDSA-AES128-CCM8; do
+	start_daemon C "ciphers = $suite" || not_ok "client daemon"
+	port=$((port + 1))
+	pair "kdtls<->kdtls $suite IPv4" \
+		-b 127.0.0.1:$port --serve -e "ping-$suite" -s "pong-$suite" -- \
+		-b 127.0.0.1:$((port + 100)) --connect 127.0.0.1:$port \
+		--name kdtls.test -s "ping-$suite" -e "pong-$suite"
+	stop_daemon C
+done
+
+start_daemon C || not_ok "client daemon"
+pair "kdtls<->kdtls certificates IPv6" \
+	-b '[::1]:4700' --serve -e ping6 -s pong6 -- \
+	-b '[::1]:4701' --connect '[::1]:4700' --name kdtls.test -s ping6 -e pong6
+pair "kdtls<->kdtls PSK" \
+	-b 127.0.0.1:4702 --serve -e ping-psk -s pong-psk -- \
+	-b 127.0.0.1:4703 --connect 127.0.0.1:4702 --psk client1 \
+	-s ping-psk -e pong-psk
+pair "kdtls<->kdtls without cookie exchange" \
+	-b 127.0.0.1:4704 --serve --no-cookie -e ping-nc -s pong-nc -- \
+	-b 127.0.0.1:4705 --connect 127.0.0.1:4704 --name kdtls.test \
+	-s ping-nc -e pong-nc
+pair "kdtls<->kdtls, IPv4 peer on a dual-stack socket" \
+	-b '[::]:4706' --serve -e ping-46 -s pong-46 -- \
+	-b 127.0.0.1:4707 --connect 127.0.0.1:4706 --name kdtls.test \
+	-s ping-46 -e pong-46
+
+# mutual authentication: the server asks, the client (with the leaf) shows
+pair "kdtls<->kdtls mutual authentication (verify-client=on)" \
+	-b 127.0.0.1:4708 --serve --verify-client -e ping-ma -s pong-ma -- \
+	-b 127.0.0.1:4709 --connect 127.0.0.1:4708 --name kdtls.test \
+	-s ping-ma -e pong-ma
+if grep -q 'peer-subject=/CN=kdtls.test' \
+	"kdtls<->kdtls mutual authentication (verify-client=on).srv"; then
+	ok "mutual authentication: the server saw the client's certificate"
+else
+	not_ok "mutual authentication: no client certificate on the server"
+fi
+
+# RSA certificates (ECDHE-RSA suites): a server daemon with the RSA leaf
+stop_daemon C
+start_daemon R "certificate = $T/rsa.pem" "private_key = $T/rsa.key" ||
+	not_ok "RSA daemon"
+start_daemon C "ciphers = ECDHE-RSA-AES256-GCM-SHA384" || not_ok "client daemon"
+"$PEER" -t 15 -C R.ctl -b 127.0.0.1:4750 --serve -e ping-rsa -s pong-rsa \
+	> rsa.srv 2>&1 &
+s=$!
+wait_for rsa.srv '^serving' 5
+"$PEER" -t 15 -C C.ctl -b 127.0.0.1:4751 --connect 127.0.0.1:4750 \
+	--name kdtls.test -s ping-rsa -e pong-rsa > rsa.cli 2>&1
+rc_c=$?
+wait $s
+rc_s=$?
+if [ $rc_c = 0 ] && [ $rc_s = 0 ]; then
+	ok "kdtls<->kdtls RSA certificate: $(grep -o 'suite=[^ ]*' rsa.cli | head -1)"
+else
+	not_ok "RSA certificate"; diag rsa.cli rsa.srv
+fi
+stop_daemon R
+stop_daemon C
+
+# wrong CA: the client trusts another CA only
+start_daemon C "ca_file = $T/other-ca.pem" || not_ok "client daemon"
+"$PEER" -t 10 -C S.ctl -b 127.0.0.1:4752 --serve > wca.srv 2>&1 &
+s=$!
+wait_for wca.srv '^serving' 5
+"$PEER" -t 10 -C C.ctl -b 127.0.0.1:4753 --connect 127.0.0.1:4752 \
+	--name kdtls.test > wca.cli 2>&1
+kill $s 2>/dev/null; wait $s 2>/dev/null
+# 19: the server sends its (untrusted) root along; 20: it does not
+if grep -qE 'EVENT verify-failed errors=(19|20)[ ,]' wca.cli; then
+	ok "wrong CA: verify-failed, $(grep -o 'errors=[^ ]*' wca.cli | head -1)"
+else
+	not_ok "wrong CA"; diag wca.cli
+fi
+stop_daemon C
+start_daemon C || not_ok "client daemon"
+
+# ---- verification failures -------------------------------------------
+"$PEER" -t 10 -C S.ctl -b 127.0.0.1:4710 --serve > vf.srv 2>&1 &
+s=$!
+wait_for vf.srv '^serving' 5
+"$PEER" -t 10 -C C.ctl -b 127.0.0.1:4711 --connect 127.0.0.1:4710 \
+	--name wrong.example > vf.cli 2>&1
+kill $s 2>/dev/null; wait $s 2>/dev/null
+if grep -q 'EVENT verify-failed errors=62 ' vf.cli; then
+	ok "wrong verification name: verify-failed, error 62 (hostname mismatch)"
+else
+	not_ok "wrong verification name"; diag vf.cli
+fi
+
+# ignore + resume: the wrong name is accepted when error 62 is ignored
+pair "verify-failed, RESUME ignore=62: completes" \
+	-b 127.0.0.1:4712 --serve -e ping-rs -s pong-rs -- \
+	-b 127.0.0.1:4713 --connect 127.0.0.1:4712 --name wrong.example \
+	--resume 62 -s ping-rs -e pong-rs
+if grep -q 'ctl< OK state=established.*verify-errors=62 ' \
+	"verify-failed, RESUME ignore=62: completes.cli"; then
+	ok "STATUS after resume: established, verify-errors=62 kept"
+else
+	not_ok "STATUS after resume"
+	diag "verify-failed, RESUME ignore=62: completes.cli"
+fi
+# abort in verify-failed: the peer (already established) sees close_notify
+pair "verify-failed, ABORT: the server sees the alert" \
+	-b 127.0.0.1:4714 --serve --wait-event peer-closed -- \
+	-b 127.0.0.1:4715 --connect 127.0.0.1:4714 --name wrong.example \
+	--abort-on-verify-fail
+# SHUTDOWN: close_notify sealed by the kernel, the peer's association goes
+pair "SHUTDOWN: peer-closed and assoc-removed on the other side" \
+	-b 127.0.0.1:4716 --serve -e ping-sd -s pong-sd \
+	--wait-event assoc-removed -- \
+	-b 127.0.0.1:4717 --connect 127.0.0.1:4716 --name kdtls.test \
+	-s ping-sd -e pong-sd --shutdown
+
+# ---- loss: the final flight, and 20% of the handshake datagrams --------
+# through_relay NAME RELAY-ARGS...: kdtls server on 4900, relay 4901 -> 4900,
+# kdtls client to 4901; then the relay's audit of (epoch, seq) on the wire.
+through_relay()
+{
+	local name=$1 s c rc_s rc_c r rc_r
+	shift
+
+	"$PEER" -t 40 -C S.ctl -b 127.0.0.1:4900 --serve -e "ping-r" \
+		-s "pong-r" > "$name.srv" 2>&1 &
+	s=$!
+	wait_for "$name.srv" '^serving' 5
+	python3 "$REPO/selftests/kdtlsd_relay.py" 4901 4900 "$name.wire" "$@" \
+		> "$name.relay" 2>&1 &
+	r=$!
+	wait_for "$name.relay" 'relay ready' 5
+	"$PEER" -t 40 -C C.ctl -b 127.0.0.1:4902 --connect 127.0.0.1:4901 \
+		--name kdtls.test -s "ping-r" -e "pong-r" > "$name.cli" 2>&1
+	rc_c=$?
+	wait $s
+	rc_s=$?
+	kill -TERM $r
+	wait $r
+	rc_r=$?
+	if [ $rc_c = 0 ] && [ $rc_s = 0 ] && [ $rc_r = 0 ]; then
+		ok "$name: complete, data both ways, no (epoch, seq) sealed twice"
+		return 0
+	fi
+	not_ok "$name (client $rc_c, server $rc_s, relay audit $rc_r)"
+	diag "$name.cli" "$name.srv" "$name.wire"
+	return 1
+}
+
+if through_relay "final flight lost once" --drop-final 1; then
+	if grep -q '^drop s2c final flight' "final flight lost once.wire" &&
+	   grep -q '^s2c 1 1 22 ' "final flight lost once.wire"; then
+		ok "retransmitted Finished: sealed by the kernel as epoch 1 seq 1"
+	else
+		not_ok "retransmitted Finished not seen as epoch 1 seq 1"
+		diag "final flight lost once.wire"
+	fi
+fi
+for seed in 1 2 3; do
+	through_relay "20% handshake loss (seed $seed)" --loss 0.2 --seed $seed
+done
+
+# ---- faults: both daemons killed after the handshake -----------------
+"$PEER" -t 30 --survive -C S.ctl -b 127.0.0.1:4730 --serve --echo 2 \
+	> kill.srv 2>&1 &
+s=$!
+wait_for kill.srv '^serving' 5
+"$PEER" -t 30 --survive -C C.ctl -b 127.0.0.1:4731 \
+	--connect 127.0.0.1:4730 --name kdtls.test -s one -e echo:one \
+	--wait-file "$T/go" --send2 two --expect2 echo:two > kill.cli 2>&1 &
+c=$!
+if wait_for kill.cli "^waiting for" 15; then
+	kill -KILL "$S_pid" "$C_pid"
+	wait "$S_pid" "$C_pid" 2>/dev/null
+	touch "$T/go"
+fi
+wait $c
+rc_c=$?
+wait $s
+rc_s=$?
+if [ $rc_c = 0 ] && [ $rc_s = 0 ] && grep -q '^data< echo:two' kill.cli; then
+	ok "kdtlsd killed (SIGKILL) after the handshake: data still flows both ways"
+else
+	not_ok "data after kdtlsd was killed (client $rc_c, server $rc_s)"
+	diag kill.cli kill.srv
+fi
+rm -f S.ctl C.ctl
+start_daemon S && start_daemon C || not_ok "restart"
+pair "restarted kdtlsd serves new handshakes" \
+	-b 127.0.0.1:4732 --serve -e ping-re -s pong-re -- \
+	-b 127.0.0.1:4733 --connect 127.0.0.1:4732 --name kdtls.test \
+	-s ping-re -e pong-re
+
+# ---- the stateless cookie exchange -----------------------------------
+"$PEER" -t 10 -C S.ctl -b 127.0.0.1:4720 --serve > hvr.srv 2>&1 &
+s=$!
+wait_for hvr.srv '^serving' 5
+python3 - > hvr.out 2>&1 <<'PY'
+import os, socket, struct, sys
+ch = (b"\xfe\xfd" + os.urandom(32) + b"\x00" + b"\x00" +
+      struct.pack("!H", 2) + b"\xc0\x2b" + b"\x01\x00")
+hs = (b"\x01" + struct.pack("!I", len(ch))[1:] + b"\x00\x00" + b"\x00\x00\x00" +
+      struct.pack("!I", len(ch))[1:] + ch)
+rec = b"\x16\xfe\xff" + b"\x00\x00" + b"\x00\x00\x00\x00\x00\x07" + struct.pack("!H", len(hs)) + hs
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(5)
+s.sendto(rec, ("127.0.0.1", 4720))
+d = s.recv(2048)
+# record: handshake, epoch 0, seq echoes the ClientHello's (7); HelloVerifyRequest (3)
+ok = d[0] == 22 and d[3:5] == b"\0\0" and d[5:11] == b"\0\0\0\0\0\x07" and d[13] == 3
+print("HVR" if ok else "unexpected", d[:16].hex())
+PY
+kill $s 2>/dev/null; wait $s 2>/dev/null
+if grep -q '^HVR' hvr.out; then
+	ok "ClientHello without cookie: HelloVerifyRequest with the same record seq"
+else
+	not_ok "HelloVerifyRequest"; diag hvr.out
+fi
+
+# Spoofed ClientHellos (no cookie, 256 source addresses of 127/8, fresh
+# client randoms): kdtlsd's memory and handshake count stay flat.
+SPOOF_N=${KDTLS_SPOOF_N:-100000}
+"$PEER" -t 600 -C S.ctl -b 127.0.0.1:4721 --serve > spoof.srv 2>&1 &
+spoof_srv=$!
+wait_for spoof.srv '^serving' 5
+rss() { awk '/^VmRSS/ { print $2 }' "/proc/$S_pid/status"; }
+cat > flood.py <<'PY'
+import os, socket, struct, sys
+n = int(sys.argv[1])
+socks = []
+for i in range(256):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.1.%d.%d" % (i // 250, i % 250 + 1), 0))
+    s.setblocking(False)
+    socks.append(s)
+for i in range(n):
+    ch = (b"\xfe\xfd" + os.urandom(32) + b"\x00\x00" + b"\x00\x02\xc0\x2b" + b"\x01\x00")
+    hs = b"\x01" + struct.pack("!I", len(ch))[1:] + struct.pack("!H", 0) + \
+         b"\x00\x00\x00" + struct.pack("!I", len(ch))[1:] + ch
+    rec = b"\x16\xfe\xff\x00\x00" + i.to_bytes(6, "big") + struct.pack("!H", len(hs)) + hs
+    try:
+        socks[i % 256].sendto(rec, ("127.0.0.1", 4721))
+    except BlockingIOError:
+        pass
+PY
+python3 flood.py 2000
+sleep 1
+rss0=$(rss)
+start=$(date +%s)
+python3 flood.py "$SPOOF_N"
+# let the daemon drain its queue: INFO answers once it has
+python3 - S.ctl > spoof.info <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(sys.argv[1]); s.settimeout(120); s.send(b"INFO"); print(s.recv(4096).decode())
+PY
+rss1=$(rss)
+secs=$(( $(date +%s) - start ))
+echo "# $SPOOF_N spoofed ClientHellos in ${secs} s: VmRSS ${rss0} kB -> ${rss1} kB; $(cat spoof.info)"
+grep -E 'to-agent|agent-busy' /proc/net/kdtls/stat | sed 's/^/# /'
+if grep -q 'handshakes=0 ' spoof.info && [ $((rss1 - rss0)) -lt 2048 ]; then
+	ok "$SPOOF_N spoofed ClientHellos: no handshake state, RSS +$((rss1 - rss0)) kB"
+else
+	not_ok "spoofed ClientHellos left state (RSS $rss0 -> $rss1 kB)"; diag spoof.info
+fi
+kill $spoof_srv 2>/dev/null; wait $spoof_srv 2>/dev/null
+
+# Cookie rotation: the previous secret is good for one period, no more.
+start_daemon K "[cookie]" "rotate_seconds = 2" || not_ok "cookie daemon"
+"$PEER" -t 60 -C K.ctl -b 127.0.0.1:4760 --serve > rot.srv 2>&1 &
+s=$!
+wait_for rot.srv '^serving' 5
+python3 "$REPO/selftests/kdtlsd_cookie.py" 4760 > rot.out 2>&1
+rc=$?
+grep -E '^(not )?ok' rot.out | sed 's/^\(not \)\{0,1\}ok - //' > rot.names
+if [ $rc = 0 ]; then
+	while read -r l; do ok "$l"; done < rot.names
+else
+	not_ok "cookie rotation"; diag rot.out
+fi
+kill $s 2>/dev/null; wait $s 2>/dev/null
+stop_daemon K
+
+# ---- control socket robustness ---------------------------------------
+python3 - S.ctl > ctl.out 2>&1 <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(sys.argv[1])
+s.settimeout(30)
+bad = [b"", b"\x00\x01\x02", b"FOO bar", b"CONNECT sock=999 peer=1.2.3.4:5",
+       b"CONNECT nonsense", b"HELLO version=99", b"ATTACH", b"x" * 70000,
+       b"STATUS sock=1 peer=%zz", b"SERVE sock=abc"]
+for m in bad:
+    try:
+        s.send(m if m else b" ")
+    except OSError as e:
+        print("send", e); continue
+    r = s.recv(70000)
+    print(m[:20], r.decode(errors="replace"))
+    if not r.startswith(b"ERR"):
+        print("FAIL: no ERR"); sys.exit(1)
+s.send(b"INFO")
+r = s.recv(4096)
+print(r.decode())
+sys.exit(0 if r.startswith(b"OK") else 1)
+PY
+if [ $? = 0 ] && kill -0 "$S_pid" 2>/dev/null; then
+	ok "garbage on the control socket: ERR replies, daemon still serving"
+else
+	not_ok "garbage on the control socket"; diag ctl.out
+fi
+if grep -q 'handshakes=0 ' ctl.out; then
+	ok "no handshake state left (cookie exchange, failures): handshakes=0"
+else
+	not_ok "handshake state left behind"; diag ctl.out
+fi
+
+# ---- interop: openssl s_server / s_client ----------------------------
+# kdtls client -> s_server: the client sends, s_server prints; s_server's
+# stdin (a fifo) answers once the kdtls side saw the ping.
+interop_s_server()
+{
+	local name=$1 port=$2 sopts=$3 copts=$4 fifo=$T/$2.fifo c
+
+	mkfifo "$fifo"
+	# shellcheck disable=SC2086
+	openssl s_server -dtls1_2 -accept "127.0.0.1:$port" -quiet -naccept 1 \
+		$sopts < "$fifo" > "$name.oss" 2>&1 &
+	pids+=($!)
+	exec 7> "$fifo"
+	sleep 0.2	# s_server binds before reading anything: nothing to poll
+	# shellcheck disable=SC2086
+	"$PEER" -t 15 -C C.ctl -b 127.0.0.1:$((port + 1)) \
+		--connect 127.0.0.1:$port $copts -s "from-kdtls-$port" \
+		-e "from-openssl-$port" > "$name.cli" 2>&1 &
+	c=$!
+	if wait_for "$name.oss" "from-kdtls-$port" 15; then
+		echo "from-openssl-$port" >&7
+	fi
+	wait $c
+	rc=$?
+	exec 7>&-
+	if [ $rc = 0 ] && grep -q "from-kdtls-$port" "$name.oss"; then
+		sfx=$(grep -o 'suite=[^ ]*' "$name.cli" | head -1)
+		ok "$name${sfx:+: $sfx}"
+	else
+		not_ok "$name"; diag "$name.cli" "$name.oss"
+	fi
+}
+
+interop_s_client()
+{
+	local name=$1 port=$2 copts=$3 fifo=$T/$2.fifo s
+
+	mkfifo "$fifo"
+	"$PEER" -t 15 -C S.ctl -b 127.0.0.1:$port --serve \
+		-e "from-openssl-$port" -s "from-kdtls-$port" > "$name.srv" 2>&1 &
+	s=$!
+	wait_for "$name.srv" '^serving' 5
+	# shellcheck disable=SC2086
+	openssl s_client -dtls1_2 -connect "127.0.0.1:$port" -quiet $copts \
+		< "$fifo" > "$name.oss" 2>&1 &
+	pids+=($!)
+	exec 7> "$fifo"
+	if wait_for "$name.srv" '^complete' 15; then
+		echo "from-openssl-$port" >&7
+	fi
+	wait $s
+	rc=$?
+	wait_for "$name.oss" "from-kdtls-$port" 5
+	exec 7>&-
+	if [ $rc = 0 ] && grep -q "from-kdtls-$port" "$name.oss"; then
+		ok "$name: $(grep -o 'suite=[^ ]*' "$name.srv" | head -1)"
+	else
+		not_ok "$name"; diag "$name.srv" "$name.oss"
+	fi
+}
+
+interop_s_server "kdtls client -> openssl s_server (certificate)" 4800 \
+	"-cert $T/leaf.pem -key $T/leaf.key" "--name kdtls.test"
+interop_s_server "kdtls client -> openssl s_server (PSK)" 4802 \
+	"-nocert -psk $PSK_HEX -psk_identity client1" "--psk client1"
+interop_s_server "kdtls client -> openssl s_server -mtu 400 (fragmented flights)" 4804 \
+	"-cert $T/leaf.pem -key $T/leaf.key -mtu 400" "--name kdtls.test --mtu 400"
+interop_s_client "openssl s_client (certificate) -> kdtls server" 4810 \
+	"-CAfile $T/ca.pem -verify_return_error -verify_hostname kdtls.test"
+interop_s_client "openssl s_client (PSK) -> kdtls server" 4812 \
+	"-psk $PSK_HEX -psk_identity client1 -cipher PSK-AES128-GCM-SHA256"
+interop_s_client "openssl s_client -mtu 400 -> kdtls server" 4814 \
+	"-CAfile $T/ca.pem -verify_return_error -mtu 400"
+
+# ---- interop: gnutls-serv / gnutls-cli --udp ----------------------------
+if command -v gnutls-serv > /dev/null; then
+	gnutls-serv --udp --echo -p 4830 --x509certfile "$T/leaf.pem" \
+		--x509keyfile "$T/leaf.key" > gnutls.srv 2>&1 &
+	pids+=($!)
+	wait_for gnutls.srv 'listening' 10
+	if "$PEER" -t 15 -C C.ctl -b 127.0.0.1:4831 --connect 127.0.0.1:4830 \
+		--name kdtls.test -s "gnutls-ping-4830" -e "gnutls-ping-4830" \
+		> gnutls.cli 2>&1; then
+		ok "kdtls client -> gnutls-serv --udp --echo: $(grep -o 'suite=[^ ]*' gnutls.cli | head -1)"
+	else
+		not_ok "kdtls client -> gnutls-serv"; diag gnutls.cli gnutls.srv
+	fi
+
+	mkfifo gnutls.fifo
+	"$PEER" -t 15 -C S.ctl -b 127.0.0.1:4832 --serve \
+		-e "from-gnutls" -s "from-kdtls-gnutls" > gnutls2.srv 2>&1 &
+	s=$!
+	wait_for gnutls2.srv '^serving' 5
+	gnutls-cli --udp -p 4832 127.0.0.1 --x509cafile "$T/ca.pem" \
+		--verify-hostname kdtls.test < gnutls.fifo > gnutls2.cli 2>&1 &
+	pids+=($!)
+	exec 7> gnutls.fifo
+	wait_for gnutls2.srv '^complete' 15 && echo "from-gnutls" >&7
+	wait $s
+	rc=$?
+	wait_for gnutls2.cli "from-kdtls-gnutls" 5
+	exec 7>&-
+	if [ $rc = 0 ] && grep -q "from-kdtls-gnutls" gnutls2.cli; then
+		ok "gnutls-cli --udp -> kdtls server: $(grep -o 'suite=[^ ]*' gnutls2.srv | head -1)"
+	else
+		not_ok "gnutls-cli -> kdtls server"; diag gnutls2.srv gnutls2.cli
+	fi
+else
+	ok "gnutls interop # SKIP gnutls-bin not installed"
+fi
+
+# DTLS 1.0 is refused with a clear error on both sides.
+"$PEER" -t 10 -C S.ctl -b 127.0.0.1:4820 --serve > v10.srv 2>&1 &
+s=$!
+wait_for v10.srv '^serving' 5
+timeout 10 openssl s_client -dtls1 -connect 127.0.0.1:4820 \
+	-cipher 'DEFAULT:@SECLEVEL=0' < /dev/null > v10.oss 2>&1
+wait $s
+if grep -q 'EVENT handshake-failed.*protocol' v10.srv; then
+	ok "DTLS 1.0 client refused: $(grep -o 'reason=[^ ]*' v10.srv | head -1)"
+else
+	not_ok "DTLS 1.0 client not refused clearly"; diag v10.srv v10.oss
+fi
+
+# ---- SIGHUP: reload, established associations untouched --------------
+"$PEER" -t 30 -C S.ctl -b 127.0.0.1:4740 --serve --echo 2 > hup.srv 2>&1 &
+s=$!
+wait_for hup.srv '^serving' 5
+"$PEER" -t 30 -C C.ctl -b 127.0.0.1:4741 --connect 127.0.0.1:4740 \
+	--name kdtls.test -s one -e echo:one --wait-file "$T/hup-go" \
+	--send2 two --expect2 echo:two > hup.cli 2>&1 &
+c=$!
+if wait_for hup.cli "^waiting for" 15; then
+	kill -HUP "$S_pid" "$C_pid"
+	wait_for S.log 'info: reloaded' 10
+	touch "$T/hup-go"
+fi
+wait $c; rc_c=$?
+wait $s; rc_s=$?
+if [ $rc_c = 0 ] && [ $rc_s = 0 ] && grep -q 'info: reloaded' S.log; then
+	ok "SIGHUP reloads; the established association keeps carrying data"
+else
+	not_ok "SIGHUP (client $rc_c, server $rc_s)"; diag hup.cli hup.srv
+fi
+pair "handshake after SIGHUP" \
+	-b 127.0.0.1:4742 --serve -e ping-hup -s pong-hup -- \
+	-b 127.0.0.1:4743 --connect 127.0.0.1:4742 --name kdtls.test \
+	-s ping-hup -e pong-hup
+
+# ---- clean exit ------------------------------------------------------
+stop_daemon C
+kill "$S_pid"
+if wait "$S_pid"; then
+	ok "SIGTERM: kdtlsd exits 0"
+else
+	not_ok "SIGTERM exit status"
+fi
+[ -e S.ctl ] && not_ok "control socket left behind" ||
+	ok "control socket removed on exit"
+
+if [ $failed != 0 ]; then
+	echo "# daemon logs (tail):"
+	tail -n 40 S.log | diag
+	tail -n 20 C.log | diag
+fi
+echo "1..$n"
+exit $failed
