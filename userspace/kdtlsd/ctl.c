@@ -27,11 +27,10 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
-#include <openssl/crypto.h>
-
+#include "ctlmsg.h"
 #include "kdtlsd.h"
 
-#define MAX_ARGS	16
+#define MAX_ARGS	KD_CTL_MAX_ARGS
 
 struct kd_client {
 	struct kd_client *next;
@@ -48,48 +47,6 @@ static struct {
 } ctl = { .lfd = -1 };
 
 /* ---- text helpers --------------------------------------------------- */
-
-void kd_ctl_escape(const char *in, char *out, size_t len)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t o = 0;
-
-	if (!len)
-		return;
-	for (; *in && o + 4 < len; in++) {
-		unsigned char c = *in;
-
-		if (c <= 0x20 || c >= 0x7f || c == '%') {
-			out[o++] = '%';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 15];
-		} else {
-			out[o++] = c;
-		}
-	}
-	out[o] = 0;
-}
-
-static int unescape(char *s)
-{
-	char *o = s;
-
-	for (; *s; s++) {
-		if (*s == '%') {
-			int hi = OPENSSL_hexchar2int(s[1]);
-			int lo = hi < 0 ? -1 : OPENSSL_hexchar2int(s[2]);
-
-			if (hi < 0 || lo < 0)
-				return -1;
-			*o++ = hi << 4 | lo;
-			s += 2;
-		} else {
-			*o++ = *s;
-		}
-	}
-	*o = 0;
-	return 0;
-}
 
 const char *kd_addr_str(const struct sockaddr_storage *ss, char *buf,
 			size_t len)
@@ -479,29 +436,20 @@ static const struct {
 static void handle(struct kd_client *c, char *line, int fd)
 {
 	struct req r = { .fd = fd };
-	char *save, *tok;
+	struct kd_ctl_msg m;
+	const char *why;
 	unsigned int i;
+	int k;
 
-	line[strcspn(line, "\r\n")] = 0;
-	r.verb = strtok_r(line, " ", &save);
-	if (!r.verb) {
-		reply_err(c, EINVAL, "empty request");
+	if (kd_ctl_parse(line, &m, &why)) {
+		reply_err(c, EINVAL, why);
 		goto out;
 	}
-	while ((tok = strtok_r(NULL, " ", &save))) {
-		char *eq = strchr(tok, '=');
-
-		if (!eq || eq == tok || r.n == MAX_ARGS) {
-			reply_err(c, EINVAL, "expected key=value arguments");
-			goto out;
-		}
-		*eq = 0;
-		if (unescape(eq + 1)) {
-			reply_err(c, EINVAL, "bad percent-encoding");
-			goto out;
-		}
-		r.key[r.n] = tok;
-		r.val[r.n++] = eq + 1;
+	r.verb = m.verb;
+	r.n = m.n;
+	for (k = 0; k < m.n; k++) {
+		r.key[k] = m.key[k];
+		r.val[k] = m.val[k];
 	}
 	for (i = 0; i < ARRAY_SIZE(verbs); i++) {
 		if (!strcmp(verbs[i].verb, r.verb)) {

@@ -17,6 +17,7 @@
 #ifndef KDTLSD_H
 #define KDTLSD_H
 
+#include "ctlmsg.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -220,7 +221,6 @@ void kd_ctl_client_event(struct kd_client *c);
 struct kd_client *kd_ctl_client_of_fd(int fd);
 void kd_ctl_event(struct kd_client *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-void kd_ctl_escape(const char *in, char *out, size_t len);
 const char *kd_addr_str(const struct sockaddr_storage *ss, char *buf,
 			size_t len);
 int kd_addr_parse(const char *s, int family, struct sockaddr_storage *ss);
