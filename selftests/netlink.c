@@ -1136,8 +1136,12 @@ TEST(user_namespace_cannot_touch_outside_sockets)
 					       0), -EPERM);
 			EXPECT_EQ(kt_detach(s.fd), -EPERM);
 			if (i) {
-				/* its own sockets are its own business */
-				ASSERT_EQ(kt_udp_open(AF_INET, &own), 0);
+				/*
+				 * its own sockets are its own business (unbound:
+				 * lo is down in a new namespace)
+				 */
+				own.fd = socket(AF_INET, SOCK_DGRAM, 0);
+				ASSERT_GE(own.fd, 0);
 				EXPECT_EQ(kt_attach(own.fd, 0, NULL), 0);
 			}
 			_exit(0);
