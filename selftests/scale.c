@@ -391,7 +391,14 @@ TEST_TIMEOUT(hundred_thousand_associations, 600)
 	TH_LOG("after delete: Slab %ld kB, Percpu %ld kB (baseline %+ld kB, %llu ms)",
 	       meminfo_kb("Slab"), meminfo_kb("Percpu"), after - base,
 	       (unsigned long long)t_free);
-	EXPECT_LE(after - base, (full - base) / 10);
+	/*
+	 * KASAN's quarantine holds freed objects back on the debug kernel,
+	 * which checks for leaks with kmemleak instead: there the stage sets
+	 * KDTLS_SCALE_MEM_CHECK=0 and this is only reported.
+	 */
+	if (!getenv("KDTLS_SCALE_MEM_CHECK") ||
+	    strcmp(getenv("KDTLS_SCALE_MEM_CHECK"), "0"))
+		EXPECT_LE(after - base, (full - base) / 10);
 
 	close(s.fd);
 	close(r.fd);
