@@ -160,10 +160,15 @@ struct kdtls_key *kdtls_assoc_tx_key(struct kdtls_assoc *a)
 {
 	struct kdtls_key *k;
 
+	/*
+	 * A rekey drops the old key's last reference right after it
+	 * unpublishes it, so a failed hold means a->tx has already moved on:
+	 * read it again instead of failing the send.
+	 */
 	rcu_read_lock();
-	k = rcu_dereference(a->tx);
-	if (k && !kdtls_key_hold(k))
-		k = NULL;
+	do {
+		k = rcu_dereference(a->tx);
+	} while (k && !kdtls_key_hold(k));
 	rcu_read_unlock();
 	return k;
 }
