@@ -82,7 +82,14 @@ mkcerts()
 	# a leaf from another CA (the "wrong CA" case)
 	openssl ecparam -name prime256v1 -genkey -noout -out other-ca.key &&
 	openssl req -x509 -new -key other-ca.key -subj /CN=other-ca -days 2 \
-		-out other-ca.pem
+		-out other-ca.pem &&
+	# the leaf's key and names, valid for one day in 2020 only
+	printf '[ca]\ndefault_ca = d\n[d]\ndatabase = %s\nnew_certs_dir = %s\nserial = %s\ndefault_md = sha256\npolicy = p\n[p]\ncommonName = supplied\n' \
+		"$T/index.txt" "$T" "$T/serial" > ca.cnf &&
+	touch index.txt && echo 01 > serial &&
+	openssl ca -batch -config ca.cnf -cert ca.pem -keyfile ca.key \
+		-in leaf.csr -startdate 20200101000000Z \
+		-enddate 20200102000000Z -extfile ext -notext -out expired.pem
 } > certs.log 2>&1
 if mkcerts; then
 	ok "test CA and leaf certificate (ECDSA P-256) generated"
@@ -129,7 +136,7 @@ stop_daemon()
 	rm -f "$1.ctl"
 }
 
-if start_daemon S; then
+if start_daemon S "keylog_file = $T/S.keys"; then
 	ok "kdtlsd starts (-f -c FILE), control socket appears"
 else
 	not_ok "kdtlsd starts"; diag S.log
@@ -168,17 +175,19 @@ for suite in ECDHE-ECDSA-AES128-GCM-SHA256 ECDHE-ECDSA-AES256-GCM-SHA384 \
 	     ECDHE-ECDSA-AES128-CCM8; do
 	start_daemon C "ciphers = $suite" || not_ok "client daemon"
 	port=$((port + 1))
-	pair "kdtls<->kdtls $suite IPv4" \
-		-b 127.0.0.1:$port --serve -e "ping-$suite" -s "pong-$suite" -- \
-		-b 127.0.0.1:$((port + 100)) --connect 127.0.0.1:$port \
+	pair "kdtls<->kdtls $suite IPv4, data over io_uring" \
+		-b 127.0.0.1:$port --serve --uring -e "ping-$suite" \
+		-s "pong-$suite" -- \
+		-b 127.0.0.1:$((port + 100)) --connect 127.0.0.1:$port --uring \
 		--name kdtls.test -s "ping-$suite" -e "pong-$suite"
 	stop_daemon C
 done
 
 start_daemon C || not_ok "client daemon"
-pair "kdtls<->kdtls certificates IPv6" \
-	-b '[::1]:4700' --serve -e ping6 -s pong6 -- \
-	-b '[::1]:4701' --connect '[::1]:4700' --name kdtls.test -s ping6 -e pong6
+pair "kdtls<->kdtls certificates IPv6, data over io_uring" \
+	-b '[::1]:4700' --serve --uring -e ping6 -s pong6 -- \
+	-b '[::1]:4701' --connect '[::1]:4700' --uring --name kdtls.test \
+	-s ping6 -e pong6
 pair "kdtls<->kdtls PSK" \
 	-b 127.0.0.1:4702 --serve -e ping-psk -s pong-psk -- \
 	-b 127.0.0.1:4703 --connect 127.0.0.1:4702 --psk client1 \
@@ -351,7 +360,7 @@ else
 	diag kill.cli kill.srv
 fi
 rm -f S.ctl C.ctl
-start_daemon S && start_daemon C || not_ok "restart"
+start_daemon S "keylog_file = $T/S.keys" && start_daemon C || not_ok "restart"
 pair "restarted kdtlsd serves new handshakes" \
 	-b 127.0.0.1:4732 --serve -e ping-re -s pong-re -- \
 	-b 127.0.0.1:4733 --connect 127.0.0.1:4732 --name kdtls.test \
@@ -549,7 +558,17 @@ interop_s_server "kdtls client -> openssl s_server (PSK)" 4802 \
 interop_s_server "kdtls client -> openssl s_server -mtu 400 (fragmented flights)" 4804 \
 	"-cert $T/leaf.pem -key $T/leaf.key -mtu 400" "--name kdtls.test --mtu 400"
 interop_s_client "openssl s_client (certificate) -> kdtls server" 4810 \
-	"-CAfile $T/ca.pem -verify_return_error -verify_hostname kdtls.test"
+	"-CAfile $T/ca.pem -verify_return_error -verify_hostname kdtls.test -keylogfile $T/sc.keys"
+# [tls] keylog_file (S only): NSS format, 0600, and the very secret that
+# s_client logged for the same session (same client random)
+kl=$(grep '^CLIENT_RANDOM ' sc.keys 2>/dev/null | tail -1)
+if [ -n "$kl" ] && grep -qxF -- "$kl" S.keys &&
+   ! grep -qvE '^CLIENT_RANDOM [0-9a-f]{64} [0-9a-f]{96}$' S.keys &&
+   [ "$(stat -c %a S.keys)" = 600 ]; then
+	ok "keylog_file: $(wc -l < S.keys) CLIENT_RANDOM lines, mode 0600, secret matches s_client's"
+else
+	not_ok "keylog_file"; diag sc.keys S.keys
+fi
 interop_s_client "openssl s_client (PSK) -> kdtls server" 4812 \
 	"-psk $PSK_HEX -psk_identity client1 -cipher PSK-AES128-GCM-SHA256"
 interop_s_client "openssl s_client -mtu 400 -> kdtls server" 4814 \
@@ -604,6 +623,148 @@ if grep -q 'EVENT handshake-failed.*protocol' v10.srv; then
 else
 	not_ok "DTLS 1.0 client not refused clearly"; diag v10.srv v10.oss
 fi
+
+# ==== issue 3 follow-ups: restart, renegotiation, expired certificate =====
+# ---- a client restarts on the same address and port (RFC 6347 4.2.8) --
+# C1 gets an association, then a ClientHello spoofed from C1's address and
+# port (raw socket) must change nothing; C1 exits without close_notify and
+# C2, a new client on the same port, handshakes again: cookie exchange,
+# then the new handshake replaces the association.
+cat > spoof-ch.py <<'PY'
+import os, socket, struct, sys
+sport, dport = int(sys.argv[1]), int(sys.argv[2])
+ch = (b"\xfe\xfd" + os.urandom(32) + b"\x00\x00" + b"\x00\x02\xc0\x2b" + b"\x01\x00")
+hs = (b"\x01" + struct.pack("!I", len(ch))[1:] + b"\x00\x00" + b"\x00\x00\x00" +
+      struct.pack("!I", len(ch))[1:] + ch)
+rec = b"\x16\xfe\xff\x00\x00" + bytes(6) + struct.pack("!H", len(hs)) + hs
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_UDP)
+s.sendto(struct.pack("!HHHH", sport, dport, 8 + len(rec), 0) + rec,
+         ("127.0.0.1", 0))
+print("spoofed ClientHello %d -> %d" % (sport, dport))
+PY
+cnt() { grep -c -- "$1" S.log; }
+"$PEER" -t 40 -C S.ctl -b 127.0.0.1:4770 --serve --echo 3 > rst.srv 2>&1 &
+s=$!
+wait_for rst.srv '^serving' 5
+"$PEER" -t 30 -C C.ctl -b 127.0.0.1:4771 --connect 127.0.0.1:4770 \
+	--name kdtls.test -s one -e echo:one --wait-file "$T/rst-go" \
+	--send2 two --expect2 echo:two > rst.cli1 2>&1 &
+c=$!
+hvr0=$(cnt 'restart: ClientHello without a valid cookie')
+new0=$(cnt 'restart: ClientHello with a valid cookie')
+if wait_for rst.cli1 '^waiting for' 15; then
+	python3 spoof-ch.py 4771 4770 > rst.spoof 2>&1
+	wait_for S.log 'restart: ClientHello without a valid cookie' 5
+	touch "$T/rst-go"
+fi
+wait $c
+rc_c=$?
+hvr1=$(cnt 'restart: ClientHello without a valid cookie')
+new1=$(cnt 'restart: ClientHello with a valid cookie')
+if [ $rc_c = 0 ] && [ "$hvr1" -gt "$hvr0" ] && [ "$new1" = "$new0" ] &&
+   ! grep -q 'EVENT assoc-removed' rst.srv; then
+	ok "spoofed ClientHello from an associated peer: HelloVerifyRequest, the association keeps carrying data"
+else
+	not_ok "spoofed ClientHello from an associated peer (client $rc_c, HVR $hvr0->$hvr1, new $new0->$new1)"
+	diag rst.spoof rst.cli1 rst.srv
+fi
+"$PEER" -t 30 -C C.ctl -b 127.0.0.1:4771 --connect 127.0.0.1:4770 \
+	--name kdtls.test -s three -e echo:three > rst.cli2 2>&1
+rc_c=$?
+wait $s
+rc_s=$?
+new2=$(cnt 'restart: ClientHello with a valid cookie')
+if [ $rc_c = 0 ] && [ $rc_s = 0 ] && [ "$new2" = $((new1 + 1)) ] &&
+   grep -q 'EVENT assoc-removed reason=peer-restart' rst.srv &&
+   [ "$(grep -c 'EVENT handshake-complete' rst.srv)" = 2 ]; then
+	ok "client restarted on the same port: cookie exchange, new handshake replaces the association"
+else
+	not_ok "client restart on the same port (client $rc_c, server $rc_s, new $new1->$new2)"
+	diag rst.cli2 rst.srv
+fi
+
+# ---- renegotiation is refused, the association keeps working ----------
+# s_server 'r' sends a HelloRequest (sealed under epoch 1): the kdtls
+# client ignores it (RFC 5246 7.4.1.1) and data goes on both ways.
+mkfifo rn.fifo
+openssl s_server -dtls1_2 -accept 127.0.0.1:4780 -naccept 1 \
+	-cert "$T/leaf.pem" -key "$T/leaf.key" < rn.fifo > rn.oss 2>&1 &
+pids+=($!)
+exec 7> rn.fifo
+sleep 0.2
+"$PEER" -t 20 -C C.ctl -b 127.0.0.1:4781 --connect 127.0.0.1:4780 \
+	--name kdtls.test -s ping-rn -e pong-rn --wait-file "$T/rn-go" \
+	--send2 ping-rn2 --expect2 pong-rn2 > rn.cli 2>&1 &
+c=$!
+wait_for rn.oss ping-rn 15 && echo pong-rn >&7
+if wait_for rn.cli '^waiting for' 15; then
+	echo r >&7
+	wait_for rn.oss 'SSL_do_handshake' 5
+	touch "$T/rn-go"
+fi
+wait_for rn.oss ping-rn2 15 && echo pong-rn2 >&7
+wait $c
+rc_c=$?
+exec 7>&-
+if [ $rc_c = 0 ] && wait_for C.log 'HelloRequest ignored' 5; then
+	ok "s_server renegotiates (HelloRequest): ignored, data still flows both ways"
+else
+	not_ok "HelloRequest (client $rc_c)"; diag rn.cli rn.oss
+fi
+# s_client 'R' sends a ClientHello under epoch 1: the kdtls server answers
+# no_renegotiation (a warning; OpenSSL then gives up the connection).
+mkfifo rn2.fifo
+"$PEER" -t 20 -C S.ctl -b 127.0.0.1:4782 --serve -e from-osc -s to-osc \
+	--echo 1 > rn2.srv 2>&1 &
+s=$!
+wait_for rn2.srv '^serving' 5
+openssl s_client -dtls1_2 -connect 127.0.0.1:4782 -CAfile "$T/ca.pem" \
+	< rn2.fifo > rn2.oss 2>&1 &
+pids+=($!)
+exec 7> rn2.fifo
+wait_for rn2.srv '^complete' 15 && echo from-osc >&7
+wait_for rn2.oss to-osc 10 && echo R >&7
+wait_for rn2.oss 'no renegotiation' 15
+exec 7>&-
+kill $s 2>/dev/null; wait $s 2>/dev/null
+if grep -q 'renegotiation refused: no_renegotiation warning' S.log &&
+   grep -q 'no renegotiation' rn2.oss; then
+	ok "s_client renegotiates (ClientHello under epoch 1): no_renegotiation warning"
+else
+	not_ok "ClientHello under epoch 1"; diag rn2.srv rn2.oss
+fi
+
+# ---- an expired server certificate -----------------------------------
+start_daemon E "certificate = $T/expired.pem" "private_key = $T/leaf.key" ||
+	not_ok "expired-certificate daemon"
+"$PEER" -t 10 -C E.ctl -b 127.0.0.1:4790 --serve > exp.srv 2>&1 &
+s=$!
+wait_for exp.srv '^serving' 5
+"$PEER" -t 10 -C C.ctl -b 127.0.0.1:4791 --connect 127.0.0.1:4790 \
+	--name kdtls.test > exp.cli 2>&1
+kill $s 2>/dev/null; wait $s 2>/dev/null
+if grep -q 'EVENT verify-failed errors=10 ' exp.cli; then
+	ok "expired certificate: verify-failed, error 10 (certificate has expired)"
+else
+	not_ok "expired certificate"; diag exp.cli exp.srv
+fi
+"$PEER" -t 10 -C E.ctl -b 127.0.0.1:4792 --serve -e ping-ex -s pong-ex \
+	> exp2.srv 2>&1 &
+s=$!
+wait_for exp2.srv '^serving' 5
+"$PEER" -t 10 -C C.ctl -b 127.0.0.1:4793 --connect 127.0.0.1:4792 \
+	--name kdtls.test --resume 10 -s ping-ex -e pong-ex > exp2.cli 2>&1
+rc_c=$?
+wait $s
+rc_s=$?
+if [ $rc_c = 0 ] && [ $rc_s = 0 ] && grep -q 'errors=10 ' exp2.cli; then
+	ok "expired certificate, RESUME ignore=10: completes, data both ways"
+else
+	not_ok "expired certificate resume (client $rc_c, server $rc_s)"
+	diag exp2.cli exp2.srv
+fi
+stop_daemon E
+# ==== end of issue 3 follow-ups =========================================
 
 # ---- SIGHUP: reload, established associations untouched --------------
 "$PEER" -t 30 -C S.ctl -b 127.0.0.1:4740 --serve --echo 2 > hup.srv 2>&1 &

@@ -15,7 +15,9 @@
  * -s sends MSG to the peer, -e waits for a datagram containing MSG (early
  * data delivered as "EVENT data" counts).  Client: send, then expect.
  * Server: expect, then send.  --echo N (server): answer N datagrams with
- * "echo:" + the datagram.  Every control line is printed to stdout
+ * "echo:" + the datagram.  --uring sends and receives the plaintext with
+ * io_uring (IORING_OP_SENDMSG/RECVMSG) instead of sendto/recvfrom.  Every
+ * control line is printed to stdout
  * prefixed with "ctl< " or "ctl> ", data with "data< "/"data> ".  Exit 0
  * on success, 1 on any failure (handshake failed, timeout, mismatch).
  */
@@ -37,8 +39,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <liburing.h>
+
 static int ctl = -1, udp = -1, timeout_ms = 20000;
 static bool survive;		/* go on when kdtlsd goes away */
+static bool use_uring;			/* plaintext through io_uring */
+static struct io_uring ring;
 static const char *resume_codes;	/* RESUME ignore= on verify-failed */
 static bool abort_on_vf;		/* ABORT on verify-failed */
 static char events_seen[8192];		/* names of the events so far */
@@ -271,9 +277,57 @@ static void wait_complete(void)
 	die("timeout waiting for handshake-complete");
 }
 
+/*
+ * --uring: the plaintext goes through io_uring (IORING_OP_SENDMSG and
+ * IORING_OP_RECVMSG on the kdtls socket), one request at a time; the
+ * kernel seals and opens exactly as for sendto()/recvfrom().  Returns as
+ * the syscalls do: bytes, or -1 with errno.
+ */
+static ssize_t uring_msg(bool tx, void *buf, size_t len,
+			 struct sockaddr_storage *addr, socklen_t *alen,
+			 int flags)
+{
+	struct iovec iov = { buf, len };
+	struct msghdr mh = { .msg_name = addr, .msg_namelen = *alen,
+			     .msg_iov = &iov, .msg_iovlen = 1 };
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+	struct io_uring_cqe *cqe;
+	int ret;
+
+	if (!sqe)
+		die("io_uring: no sqe");
+	if (tx)
+		io_uring_prep_sendmsg(sqe, udp, &mh, flags);
+	else
+		io_uring_prep_recvmsg(sqe, udp, &mh, flags);
+	ret = io_uring_submit_and_wait(&ring, 1);
+	if (ret < 0)
+		die("io_uring_submit: %s", strerror(-ret));
+	ret = io_uring_wait_cqe(&ring, &cqe);
+	if (ret < 0)
+		die("io_uring_wait_cqe: %s", strerror(-ret));
+	ret = cqe->res;
+	io_uring_cqe_seen(&ring, cqe);
+	if (ret < 0) {
+		errno = -ret;
+		return -1;
+	}
+	*alen = mh.msg_namelen;
+	return ret;
+}
+
 static void send_data(const char *msg)
 {
-	if (sendto(udp, msg, strlen(msg), 0, (void *)&peer, peer_len) < 0)
+	ssize_t n;
+
+	if (use_uring) {
+		socklen_t l = peer_len;
+
+		n = uring_msg(true, (void *)msg, strlen(msg), &peer, &l, 0);
+	} else {
+		n = sendto(udp, msg, strlen(msg), 0, (void *)&peer, peer_len);
+	}
+	if (n < 0)
 		die("send: %s", strerror(errno));
 	printf("data> %s\n", msg);
 	fflush(stdout);
@@ -314,8 +368,12 @@ static void expect_data(const char *want, char *out, size_t len)
 			}
 			continue;
 		}
-		n = recvfrom(udp, buf, sizeof(buf) - 1, MSG_DONTWAIT,
-			     (void *)&from, &fl);
+		if (use_uring)
+			n = uring_msg(false, buf, sizeof(buf) - 1, &from, &fl,
+				      MSG_DONTWAIT);
+		else
+			n = recvfrom(udp, buf, sizeof(buf) - 1, MSG_DONTWAIT,
+				     (void *)&from, &fl);
 		if (n < 0) {
 			if (errno == EAGAIN)
 				continue;
@@ -359,6 +417,7 @@ int main(int argc, char **argv)
 		{ "wait-file", required_argument, NULL, 'W' },
 		{ "send2", required_argument, NULL, '2' },
 		{ "expect2", required_argument, NULL, '3' },
+		{ "uring", no_argument, NULL, 'U' },
 		{ 0 }
 	};
 	const char *ctl_path = "/run/kdtlsd.sock", *bind_s = NULL;
@@ -401,6 +460,7 @@ int main(int argc, char **argv)
 		case 'W': wait_file = optarg; break;
 		case '2': send2 = optarg; break;
 		case '3': expect2 = optarg; break;
+		case 'U': use_uring = true; break;
 		default: return 2;
 		}
 	}
@@ -410,6 +470,13 @@ int main(int argc, char **argv)
 	}
 	if (parse_addr(bind_s, &ss, &sl))
 		die("bad --bind");
+	if (use_uring) {
+		int ret = io_uring_queue_init(8, &ring, 0);
+
+		if (ret < 0)
+			die("io_uring_queue_init: %s", strerror(-ret));
+		printf("data path: io_uring\n");
+	}
 	udp = socket(ss.ss_family, SOCK_DGRAM, 0);
 	if (udp < 0 || bind(udp, (void *)&ss, sl))
 		die("udp socket: %s", strerror(errno));

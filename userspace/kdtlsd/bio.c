@@ -71,6 +71,18 @@ static void track(const uint8_t *p, size_t len, int64_t *max0, int64_t *max1)
 	}
 }
 
+/* Any record under a non-zero epoch (the kernel would refuse it while the
+ * peer has an association). */
+static bool has_epoch(const uint8_t *p, size_t len)
+{
+	struct kd_rec r;
+
+	while (kd_rec_next(&p, &len, &r) == 1)
+		if (r.epoch)
+			return true;
+	return false;
+}
+
 static int bio_read(BIO *b, char *out, int outl)
 {
 	struct kd_hs *hs = BIO_get_data(b);
@@ -162,6 +174,8 @@ static int bio_write(BIO *b, const char *in, int inl)
 		write_installed(hs, p, inl);
 		return inl;
 	}
+	if (hs->old && has_epoch(p, inl) && kd_hs_takeover(hs))
+		return -1;	/* a restart the old association outlives */
 	track(p, inl, &hs->tx_max[0], &hs->tx_max[1]);
 	kd_send_verbatim(hs, p, inl);
 	return inl;		/* a lost datagram is a lost datagram */

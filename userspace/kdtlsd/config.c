@@ -153,6 +153,7 @@ static int set_key(struct kd_config *c, const char *section, const char *key,
 	STR("tls", "groups", groups);
 	BOOL("tls", "verify_client", verify_client);
 	STR("tls", "psk_identity_hint", psk_hint);
+	STR("tls", "keylog_file", keylog);
 	BOOL("cookie", "enabled", cookie);
 	STR("cookie", "digest", cookie_digest);
 	if (!strcmp(section, "cookie") && !strcmp(key, "secret")) {

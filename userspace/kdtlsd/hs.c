@@ -215,6 +215,8 @@ static SSL_CTX *ctx_new(bool server)
 	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION |
 			    SSL_OP_NO_QUERY_MTU | SSL_OP_CIPHER_SERVER_PREFERENCE);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	if (kd_keylog_enabled())
+		SSL_CTX_set_keylog_callback(ctx, kd_keylog_cb);
 	if (!SSL_CTX_set_cipher_list(ctx, kd_cfg.ciphers)) {
 		kd_log_ssl(KD_LOG_ERR, "ciphers");
 		goto err;
@@ -260,7 +262,12 @@ err:
 /* Build new contexts (start, SIGHUP); running handshakes keep theirs. */
 int kd_hs_reload(void)
 {
-	SSL_CTX *srv = ctx_new(true), *cli = srv ? ctx_new(false) : NULL;
+	SSL_CTX *srv, *cli;
+
+	if (kd_keylog_open(kd_cfg.keylog))
+		return -1;
+	srv = ctx_new(true);
+	cli = srv ? ctx_new(false) : NULL;
 
 	if (!srv || !cli) {
 		SSL_CTX_free(srv);
@@ -288,6 +295,7 @@ void kd_hs_exit(void)
 	SSL_CTX_free(kd_hs_g.srv);
 	SSL_CTX_free(kd_hs_g.cli);
 	BIO_meth_free(kd_hs_g.bio);
+	kd_keylog_close();
 	memset(&kd_hs_g, 0, sizeof(kd_hs_g));
 }
 
@@ -336,6 +344,26 @@ static struct kd_hs *hs_new(struct kd_sock *s,
 	return hs;
 }
 
+/*
+ * A restart (RFC 6347 4.2.8) hangs off the established handshake of the
+ * same peer: freeing either unties them, freeing the old one drops the
+ * restart with it (the peer's association is being shut down anyway).
+ */
+static void restart_unlink(struct kd_hs *hs)
+{
+	struct kd_hs *r = hs->restart;
+
+	if (r) {
+		hs->restart = NULL;
+		r->old = NULL;
+		kd_hs_free(r);
+	}
+	if (hs->old) {
+		hs->old->restart = NULL;
+		hs->old = NULL;
+	}
+}
+
 static void hs_free_ssl(struct kd_hs *hs)
 {
 	kd_timer_cancel(&hs->rtx);
@@ -351,6 +379,7 @@ static void hs_free_ssl(struct kd_hs *hs)
 
 void kd_hs_free(struct kd_hs *hs)
 {
+	restart_unlink(hs);
 	if (!hs->listening)
 		kd_hs_unlink(hs);
 	if (hs->state == KD_HS_ESTABLISHED)
@@ -535,6 +564,9 @@ static void hs_complete(struct kd_hs *hs)
 		hs_fail(hs, "suite not offloaded by kdtls");
 		return;
 	}
+	if (hs->server)
+		SSL_get_client_random(hs->ssl, hs->client_random,
+				      sizeof(hs->client_random));
 	cert = SSL_get1_peer_certificate(hs->ssl);
 	if (cert) {
 		X509_NAME_oneline(X509_get_subject_name(cert),
@@ -671,11 +703,21 @@ static void opened_record(struct kd_hs *hs, const struct kd_ntf *n)
 	}
 	if (n->type != KDTLS_CT_HANDSHAKE || !n->len)
 		return;
-	if (n->data[0] == SSL3_MT_FINISHED)
+	if (n->data[0] == SSL3_MT_FINISHED) {
 		final_flight(hs);	/* the peer missed ours */
-	else if (n->data[0] == SSL3_MT_CLIENT_HELLO ||
-		 n->data[0] == SSL3_MT_HELLO_REQUEST)
+	} else if (n->data[0] == SSL3_MT_CLIENT_HELLO && hs->server) {
+		/* RFC 5246 7.2.2: a server refuses renegotiation this way */
+		kd_info("renegotiation refused: no_renegotiation warning");
 		kd_send_sealed(hs, KDTLS_CT_ALERT, no_reneg, 2);
+	} else if (n->data[0] == SSL3_MT_HELLO_REQUEST && !hs->server) {
+		/*
+		 * RFC 5246 7.4.1.1: a client MAY ignore a HelloRequest.  It
+		 * does, rather than answer no_renegotiation, which OpenSSL
+		 * (and BoringSSL) turn into a fatal handshake_failure that
+		 * would end an association that works.
+		 */
+		kd_info("renegotiation refused: HelloRequest ignored");
+	}
 }
 
 static bool has_type(const uint8_t *p, size_t len, uint8_t type)
@@ -745,6 +787,151 @@ static void server_hello(struct kd_sock *s, const struct kd_ntf *n)
 		hs->hello = NULL;
 }
 
+/* ---- a peer that restarted (RFC 6347 4.2.8) -------------------------- */
+
+/* The client random of a datagram whose first record is an epoch-0
+ * ClientHello (first fragment), or NULL. */
+static const uint8_t *client_hello_random(const struct kd_ntf *n)
+{
+	const uint8_t *p = n->data;
+	size_t left = n->len;
+	struct kd_rec r;
+
+	if (kd_rec_next(&p, &left, &r) != 1 || r.type != KDTLS_CT_HANDSHAKE ||
+	    r.epoch != 0 || r.len < 12 + 2 + 32 ||
+	    r.body[0] != SSL3_MT_CLIENT_HELLO ||
+	    r.body[6] || r.body[7] || r.body[8])	/* fragment offset 0 */
+		return NULL;
+	return r.body + 12 + 2;
+}
+
+/* A peer whose (client) certificate would end in verify-failed. */
+static bool restart_untrusted(struct kd_hs *hs)
+{
+	const SSL_CIPHER *c = SSL_get_pending_cipher(hs->ssl);
+	X509 *cert;
+
+	if (!hs->verify)
+		return false;
+	if (hs->n_errs)
+		return true;
+	if (c && SSL_CIPHER_get_auth_nid(c) == NID_auth_psk)
+		return false;
+	cert = SSL_get1_peer_certificate(hs->ssl);
+	X509_free(cert);
+	return !cert;
+}
+
+/*
+ * The restart verified the peer's Finished and is about to send its own
+ * (the first epoch-1 record, which the kernel refuses while the old
+ * association exists): the peer has proved it holds the new keys, so the
+ * old association goes and the restart takes its place in the table.  An
+ * untrusted peer cannot take an association over: verify-failed waits for
+ * the application, but the old association would be gone by then.
+ */
+int kd_hs_takeover(struct kd_hs *hs)
+{
+	struct kd_hs *old = hs->old;
+	int err;
+
+	if (restart_untrusted(hs)) {
+		kd_info("restart: peer not trusted, the association stays");
+		return -1;
+	}
+	err = kd_nl_assoc_del(old->sock->fd, &old->peer);
+	if (err && err != -ENOENT) {
+		kd_err("restart: assoc-del: %s", strerror(-err));
+		return -1;
+	}
+	kd_info("restart: the peer completed a new handshake, old association removed");
+	if (!err)
+		EV(old, "EVENT assoc-removed reason=peer-restart");
+	old->restart = NULL;
+	hs->old = NULL;
+	kd_hs_free(old);
+	kd_hs_link(hs);
+	return 0;
+}
+
+/*
+ * An epoch-0 ClientHello from a peer that has an association: the client
+ * restarted on the same address and port.  Always with a cookie exchange
+ * (a spoofer gets a HelloVerifyRequest and changes nothing), then a new
+ * handshake beside the association, which keeps working until the new
+ * one replaces it (kd_hs_takeover).
+ */
+static void restart_hello(struct kd_hs *old, const struct kd_ntf *n)
+{
+	struct kd_sock *s = old->sock;
+	struct kd_hs *hs;
+	BIO_ADDR *addr;
+	int ret;
+
+	if (kd_hs_g.n_hs - kd_hs_g.n_est >= kd_cfg.max_handshakes) {
+		kd_warn("max_handshakes reached: ClientHello dropped");
+		return;
+	}
+	hs = hs_new(s, &old->peer, true);
+	if (!hs)
+		return;
+	kd_rxq_push(hs, n->data, n->len);
+	hs->listening = true;
+	hs->hello = n->data;
+	hs->hello_len = n->len;
+	addr = BIO_ADDR_new();
+	ret = addr ? DTLSv1_listen(hs->ssl, addr) : -1;
+	BIO_ADDR_free(addr);
+	hs->peek = false;
+	ERR_clear_error();
+	if (ret <= 0) {
+		kd_dbg("restart: ClientHello without a valid cookie from a peer with an association: HelloVerifyRequest, association kept");
+		kd_hs_free(hs);
+		return;
+	}
+	kd_info("restart: ClientHello with a valid cookie from a peer with an association");
+	hs->listening = false;
+	DTLS_set_timer_cb(hs->ssl, timer_cb);
+	DTLS_set_link_mtu(hs->ssl, s->mtu);
+	hs->verify = s->verify_client;
+	if (hs->verify)
+		SSL_set_verify(hs->ssl, SSL_VERIFY_PEER |
+			       SSL_VERIFY_CLIENT_ONCE, verify_cb);
+	hs->old = old;
+	old->restart = hs;
+	kd_timer_arm(&hs->life, kd_now_ms() + kd_cfg.hs_timeout_s * 1000ull);
+	/* the first flight has no epoch-1 record: @old outlives this call */
+	hs_drive(hs);
+	if (old->restart == hs)
+		hs->hello = NULL;
+}
+
+/* A datagram (not opened by the kernel) of a peer kdtlsd has a handshake
+ * or an association for: true when the restart logic took it. */
+static bool restart_record(struct kd_hs *hs, const struct kd_ntf *n)
+{
+	const uint8_t *random;
+	struct kd_hs *r = hs->restart;
+
+	if (r) {
+		/* the restart's flights; @hs may be freed by them */
+		kd_rxq_push(r, n->data, n->len);
+		hs_drive(r);
+		return true;
+	}
+	if (hs->state != KD_HS_ESTABLISHED || !hs->server ||
+	    !hs->sock->serving)
+		return false;
+	random = client_hello_random(n);
+	if (!random)
+		return false;
+	/* a late retransmission of the ClientHello of this very session */
+	if (!memcmp(random, hs->client_random, sizeof(hs->client_random)))
+		return true;
+	restart_hello(hs, n);
+	return true;
+}
+
 void kd_hs_record(const struct kd_ntf *n)
 {
 	struct kd_sock *s = kd_sock_find(n->sock_id);
@@ -760,6 +947,8 @@ void kd_hs_record(const struct kd_ntf *n)
 			server_hello(s, n);
 		return;
 	}
+	if (!(n->flags & KDTLS_RECORD_F_OPENED) && restart_record(hs, n))
+		return;
 	if (n->flags & KDTLS_RECORD_F_OPENED) {
 		if (hs->state == KD_HS_ESTABLISHED)
 			opened_record(hs, n);

@@ -57,6 +57,10 @@ struct kd_hs {
 	uint16_t cipher;
 	char suite[64];
 	char peer_subject[256];
+	/* RFC 6347 4.2.8: a new handshake of a peer that has an association */
+	struct kd_hs *restart;		/* the new one, not in the table */
+	struct kd_hs *old;		/* of a restart: what it replaces */
+	uint8_t client_random[32];	/* server: of the established session */
 };
 
 struct kd_hs_globals {
@@ -94,5 +98,8 @@ void kd_send_sealed(struct kd_hs *hs, uint8_t type, const void *p,
 
 /* hs.c */
 void kd_hs_free(struct kd_hs *hs);
+/* A restart is about to send its first epoch-1 record: replace the old
+ * association (0), or refuse (-1, the restart fails). */
+int kd_hs_takeover(struct kd_hs *hs);
 
 #endif /* KDTLSD_HS_H */

@@ -13,6 +13,7 @@
  * keys.c	DTLS record parsing, key block (TLS1-PRF), cipher mapping
  * cookie.c	stateless HMAC cookies with secret rotation
  * timer.c	one timerfd, a binary heap of deadlines
+ * keylog.c	the NSS key log ([tls] keylog_file, a debugging aid)
  */
 #ifndef KDTLSD_H
 #define KDTLSD_H
@@ -66,6 +67,7 @@ struct kd_config {
 	char groups[256];
 	bool verify_client;		/* server: request and verify a cert */
 	char psk_hint[129];
+	char keylog[256];		/* NSS key log file, "" off */
 	/* [psk] identity = hexkey */
 	struct kd_psk psk[KD_MAX_PSK];
 	int n_psk;
@@ -87,6 +89,12 @@ extern struct kd_config kd_cfg;
 void kd_config_defaults(struct kd_config *c);
 int kd_config_load(const char *path, struct kd_config *c);
 int kd_hex_decode(const char *s, uint8_t *buf, size_t cap, size_t *len);
+
+/* ---- keylog.c ---- */
+int kd_keylog_open(const char *path);	/* "" closes */
+void kd_keylog_close(void);
+bool kd_keylog_enabled(void);
+void kd_keylog_cb(const SSL *ssl, const char *line);
 
 /* ---- timer.c ---- */
 struct kd_timer {
