@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * libkdtls: plaintext datagrams on the application's socket, and the
+ * kdtls control messages (SOL_KDTLS, include/uapi/linux/kdtls.h) of a
+ * receive, from recvmsg() or from an io_uring multishot RECVMSG buffer.
+ */
+#include <errno.h>
+#include <string.h>
+#include <linux/kdtls.h>
+#include <linux/io_uring.h>
+
+#include "internal.h"
+
+KDTLS_EXPORT int kdtls_msg_parse(const struct msghdr *msg, ssize_t n,
+				 struct kdtls_rx *rx)
+{
+	struct cmsghdr *cm;
+
+	if (!msg || !rx || n < 0)
+		return -EINVAL;
+	memset(rx, 0, sizeof(*rx));
+	rx->record_type = -1;
+	rx->data = msg->msg_iovlen ? msg->msg_iov[0].iov_base : NULL;
+	rx->len = n;
+	rx->truncated = msg->msg_flags & MSG_TRUNC;
+	if (msg->msg_name && msg->msg_namelen <= sizeof(rx->peer)) {
+		memcpy(&rx->peer, msg->msg_name, msg->msg_namelen);
+		rx->peer_len = msg->msg_namelen;
+	}
+	for (cm = CMSG_FIRSTHDR((struct msghdr *)msg); cm;
+	     cm = CMSG_NXTHDR((struct msghdr *)msg, cm)) {
+		if (cm->cmsg_level == SOL_KDTLS &&
+		    cm->cmsg_type == KDTLS_CMSG_RECORD_TYPE &&
+		    cm->cmsg_len >= CMSG_LEN(1))
+			rx->record_type = *(const uint8_t *)CMSG_DATA(cm);
+	}
+	if (rx->record_type < 0)
+		rx->record_type = KDTLS_CT_APPLICATION_DATA;
+	return 0;
+}
+
+/*
+ * A multishot RECVMSG buffer (io_uring_recvmsg_out):
+ *
+ *   struct io_uring_recvmsg_out | name (msg_namelen) | control
+ *   (msg_controllen) | payload
+ */
+KDTLS_EXPORT int kdtls_recvmsg_out_parse(const void *buf, size_t buf_len,
+					 const struct msghdr *msg,
+					 struct kdtls_rx *rx)
+{
+	const struct io_uring_recvmsg_out *o = buf;
+	size_t hdr = sizeof(*o) + msg->msg_namelen + msg->msg_controllen;
+	const uint8_t *ctl;
+	size_t off, clen;
+
+	if (!buf || !msg || !rx || buf_len < hdr)
+		return -EINVAL;
+	memset(rx, 0, sizeof(*rx));
+	rx->record_type = KDTLS_CT_APPLICATION_DATA;
+	if (o->namelen <= msg->msg_namelen && o->namelen <= sizeof(rx->peer)) {
+		memcpy(&rx->peer, (const uint8_t *)buf + sizeof(*o),
+		       o->namelen);
+		rx->peer_len = o->namelen;
+	}
+	rx->data = (const uint8_t *)buf + hdr;
+	rx->len = buf_len - hdr < o->payloadlen ? buf_len - hdr :
+						   o->payloadlen;
+	rx->truncated = o->flags & MSG_TRUNC;
+	ctl = (const uint8_t *)buf + sizeof(*o) + msg->msg_namelen;
+	clen = o->controllen < msg->msg_controllen ? o->controllen :
+						     msg->msg_controllen;
+	for (off = 0; off + sizeof(struct cmsghdr) <= clen;) {
+		struct cmsghdr cm;
+
+		memcpy(&cm, ctl + off, sizeof(cm));
+		if (cm.cmsg_len < sizeof(cm) || off + cm.cmsg_len > clen)
+			break;
+		if (cm.cmsg_level == SOL_KDTLS &&
+		    cm.cmsg_type == KDTLS_CMSG_RECORD_TYPE &&
+		    cm.cmsg_len >= CMSG_LEN(1))
+			rx->record_type = ctl[off + CMSG_LEN(0)];
+		off += CMSG_ALIGN(cm.cmsg_len);
+	}
+	return 0;
+}
+
+static bool on_sock(const struct kdtls *d, int fd)
+{
+	return d->sock && d->sock->fd == fd;
+}
+
+KDTLS_EXPORT ssize_t kdtls_write_datagram(struct kdtls *d, int fd,
+					  const void *buf, size_t len)
+{
+	ssize_t n;
+
+	if (!d)
+		return -EINVAL;
+	if (d->state != KDTLS_HANDSHAKE_COMPLETE)
+		return kdtls_err_set(&d->err, KDTLS_ERR_INVALID_OPERATION,
+				     -ENOTCONN, "not encrypted");
+	if (!on_sock(d, fd) || (len && !buf))
+		return kdtls_err_set(&d->err, KDTLS_ERR_INVALID_INPUT, -EINVAL,
+				     "not the connection's socket or no data");
+	n = sendto(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL,
+		   (const void *)&d->peer, d->peer.ss_family == AF_INET ?
+		   sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
+	if (n < 0) {
+		int e = errno;
+
+		if (e == EMSGSIZE)
+			return kdtls_err_set(&d->err, KDTLS_ERR_TLS_NON_FATAL,
+					     -e, "datagram too large: %s",
+					     strerror(e));
+		return kdtls_err_set(&d->err, KDTLS_ERR_SOCKET, -e, "send: %s",
+				     strerror(e));
+	}
+	kdtls_err_clear(&d->err);
+	return n;
+}
+
+KDTLS_EXPORT ssize_t kdtls_recv_any(int fd, void *buf, size_t len,
+				    struct sockaddr_storage *from,
+				    socklen_t *fromlen, int *record_type)
+{
+	char cbuf[KDTLS_CMSG_SPACE];
+	struct sockaddr_storage ss;
+	struct iovec iov = { buf, len };
+	struct msghdr mh = {
+		.msg_name = &ss, .msg_namelen = sizeof(ss),
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct kdtls_rx rx;
+	ssize_t n;
+
+	if (len && !buf)
+		return -EINVAL;
+	n = recvmsg(fd, &mh, MSG_DONTWAIT);
+	if (n < 0)
+		return -errno;
+	kdtls_msg_parse(&mh, n, &rx);
+	if (from)
+		*from = ss;
+	if (fromlen)
+		*fromlen = mh.msg_namelen;
+	if (record_type)
+		*record_type = rx.record_type;
+	return n;
+}
+
+KDTLS_EXPORT ssize_t kdtls_read_datagram(struct kdtls *d, int fd, void *buf,
+					 size_t len)
+{
+	struct sockaddr_storage from;
+	socklen_t fl = sizeof(from);
+	ssize_t n;
+	int type;
+	char b;
+
+	if (!d)
+		return -EINVAL;
+	if (d->state != KDTLS_HANDSHAKE_COMPLETE)
+		return kdtls_err_set(&d->err, KDTLS_ERR_INVALID_OPERATION,
+				     -ENOTCONN, "not encrypted");
+	if (!on_sock(d, fd) || (len && !buf))
+		return kdtls_err_set(&d->err, KDTLS_ERR_INVALID_INPUT, -EINVAL,
+				     "not the connection's socket or no buffer");
+	/* look at the sender first: another peer's datagram stays queued */
+	n = recvfrom(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT, (void *)&from, &fl);
+	if (n < 0)
+		return kdtls_err_set(&d->err, errno == EAGAIN ?
+				     KDTLS_ERR_NONE : KDTLS_ERR_SOCKET, -errno,
+				     "%s", errno == EAGAIN ? "" :
+				     strerror(errno));
+	if (!kdtls_addr_equal(&from, &d->peer))
+		return kdtls_err_set(&d->err, KDTLS_ERR_TLS_NON_FATAL, -EAGAIN,
+				     "the next datagram is from another peer");
+	n = kdtls_recv_any(fd, buf, len, &from, &fl, &type);
+	if (n < 0)
+		return kdtls_err_set(&d->err, KDTLS_ERR_SOCKET, n, "recv: %s",
+				     strerror(-n));
+	if (!kdtls_addr_equal(&from, &d->peer))	/* raced another reader */
+		return kdtls_err_set(&d->err, KDTLS_ERR_TLS_NON_FATAL, -EAGAIN,
+				     "a datagram from another peer was read");
+	if (type == KDTLS_CT_ALERT) {
+		const uint8_t *a = buf;
+
+		if (n >= 2 && (a[1] == 0 || a[0] == 2)) {
+			d->state = KDTLS_HANDSHAKE_NOT_STARTED;
+			if (a[1] == 0)
+				return kdtls_err_set(&d->err,
+					KDTLS_ERR_REMOTE_CLOSED, -ECONNRESET,
+					"the peer closed the connection");
+			return kdtls_err_set(&d->err, KDTLS_ERR_TLS_FATAL,
+					     -ECONNRESET, "fatal alert %u",
+					     n >= 2 ? a[1] : 0);
+		}
+		return kdtls_err_set(&d->err, KDTLS_ERR_TLS_NON_FATAL, -EAGAIN,
+				     "warning alert from the peer");
+	}
+	kdtls_err_clear(&d->err);
+	return n;
+}
