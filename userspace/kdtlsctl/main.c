@@ -126,18 +126,6 @@ const char *kctl_cmd_name(void)
 	return cur ? cur->name : "kdtlsctl";
 }
 
-void kctl_err(const char *fmt, ...)
-{
-	va_list ap;
-
-	fflush(stdout);
-	fputs("kdtlsctl: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
 static void print_usage(FILE *f, const struct kctl_cmd *c)
 {
 	fprintf(f, "  kdtlsctl %s\n", c->usage);

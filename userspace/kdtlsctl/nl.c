@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kdtlsctl: the generic netlink session and its requests.
+ * libkctl: the generic netlink session, its requests and the events group.
  *
  * One netlink socket per process, opened on first use and shared by every
  * command a batch runs, so that a socket attached with --agent keeps this
@@ -23,7 +23,7 @@
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
 
-#include "kdtlsctl.h"
+#include "kctl.h"
 
 #ifndef SOL_NETLINK
 #define SOL_NETLINK	270
@@ -394,4 +394,70 @@ out:
 	explicit_bzero(nlmsg_hdr(msg), nlmsg_hdr(msg)->nlmsg_len);
 	nlmsg_free(msg);
 	return ret;
+}
+
+/*
+ * Join the "events" multicast group (assoc-del and sock-detach
+ * notifications of this network namespace).  Returns an exit status.
+ */
+int kctl_nl_join_events(void)
+{
+	int grp, err;
+
+	if (kctl_nl_open())
+		return KCTL_EXIT_FAIL;
+	grp = genl_ctrl_resolve_grp(nl.sk, KDTLS_GENL_NAME,
+				    KDTLS_MCGRP_EVENTS);
+	if (grp < 0) {
+		kctl_err("multicast group \"%s\": %s", KDTLS_MCGRP_EVENTS,
+			 nl_geterror(grp));
+		return KCTL_EXIT_FAIL;
+	}
+	err = nl_socket_add_membership(nl.sk, grp);
+	if (err) {
+		kctl_err("joining \"%s\": %s", KDTLS_MCGRP_EVENTS,
+			 nl_geterror(err));
+		return KCTL_EXIT_FAIL;
+	}
+	return KCTL_EXIT_OK;
+}
+
+static int no_seq_check(struct nl_msg *msg, void *arg)
+{
+	(void)msg;
+	(void)arg;
+	return NL_OK;
+}
+
+/*
+ * Hand every message arriving on the session (notifications carry
+ * sequence number 0) to @fn until an error other than a lost
+ * notification; never returns success.
+ */
+int kctl_nl_listen(nl_recvmsg_msg_cb_t fn, void *arg)
+{
+	struct nl_cb *cb;
+	int err;
+
+	cb = nl_cb_alloc(NL_CB_DEFAULT);
+	if (!cb) {
+		kctl_err("out of memory");
+		return KCTL_EXIT_FAIL;
+	}
+	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, no_seq_check, NULL);
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, fn, arg);
+	for (;;) {
+		err = nl_recvmsgs(nl.sk, cb);
+		if (err == -NLE_NOMEM) {
+			/* ENOBUFS: the receive queue overflowed */
+			kctl_err("notifications lost");
+			continue;
+		}
+		if (err < 0 && err != -NLE_INTR && err != -NLE_AGAIN) {
+			kctl_err("%s", nl_geterror(err));
+			break;
+		}
+	}
+	nl_cb_put(cb);
+	return KCTL_EXIT_FAIL;
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kdtlsctl: parsing of command-line values.
+ * libkctl: parsing of command-line values.
  *
  * Only syntax is checked here.  Key and salt sizes, epochs, cipher numbers
  * and the like are left to the kernel on purpose, so that its rejections
@@ -15,7 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "kdtlsctl.h"
+#include "kctl.h"
 
 /* Unsigned decimal, 0x-hex or 0-octal, at most @max. */
 int kctl_parse_u64(const char *s, uint64_t max, uint64_t *out)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * kdtlsctl: output, as text or as JSON, from the same calls.
+ * libkctl: output, as text or as JSON, from the same calls.
  *
  * JSON: one compact document per top-level value, then a newline; numbers
  * are JSON numbers, names are the spec's.  Text: one line per object,
@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kdtlsctl.h"
+#include "kctl.h"
 
 #define OUT_DEPTH	16
 
@@ -175,10 +175,13 @@ void out_hex(const char *key, const uint8_t *buf, size_t len)
 		putchar('-');
 }
 
-/* "A.B.C.D:PORT" or "[V6]:PORT", from peer-addr4/6 and peer-port. */
-void out_peer(const char *key, struct nlattr **tb)
+/*
+ * "A.B.C.D:PORT" or "[V6]:PORT", from peer-addr4/6 and peer-port, into
+ * @buf (KCTL_PEER_STRLEN); -1 when the message has no peer address.
+ */
+int kctl_peer_str(struct nlattr **tb, char *buf, size_t len)
 {
-	char addr[INET6_ADDRSTRLEN], buf[INET6_ADDRSTRLEN + 8];
+	char addr[INET6_ADDRSTRLEN];
 	unsigned int port = 0;
 
 	if (tb[KDTLS_A_PEER_PORT])
@@ -186,14 +189,22 @@ void out_peer(const char *key, struct nlattr **tb)
 	if (tb[KDTLS_A_PEER_ADDR4] &&
 	    inet_ntop(AF_INET, nla_data(tb[KDTLS_A_PEER_ADDR4]),
 		      addr, sizeof(addr)))
-		snprintf(buf, sizeof(buf), "%s:%u", addr, port);
+		snprintf(buf, len, "%s:%u", addr, port);
 	else if (tb[KDTLS_A_PEER_ADDR6] &&
 		 inet_ntop(AF_INET6, nla_data(tb[KDTLS_A_PEER_ADDR6]),
 			   addr, sizeof(addr)))
-		snprintf(buf, sizeof(buf), "[%s]:%u", addr, port);
+		snprintf(buf, len, "[%s]:%u", addr, port);
 	else
-		return;
-	out_str(key, buf);
+		return -1;
+	return 0;
+}
+
+void out_peer(const char *key, struct nlattr **tb)
+{
+	char buf[KCTL_PEER_STRLEN];
+
+	if (!kctl_peer_str(tb, buf, sizeof(buf)))
+		out_str(key, buf);
 }
 
 /* Flags as a JSON array of names, or comma-separated ("none" for 0). */
@@ -283,14 +294,22 @@ void out_stats(const char *key, struct nlattr *nest)
 
 		if (!type || nla_len(a) != sizeof(uint64_t))
 			continue;	/* padding */
-		if (type <= KDTLS_STAT_MAX && stat_names[type]) {
-			out_u64(stat_names[type], nla_get_u64(a));
+		if (kctl_stat_name(type)) {
+			out_u64(kctl_stat_name(type), nla_get_u64(a));
 		} else {
 			snprintf(name, sizeof(name), "stat-%d", type);
 			out_u64(name, nla_get_u64(a));
 		}
 	}
 	out_end();
+}
+
+/* Spec name of a counter, NULL for one newer than this tool. */
+const char *kctl_stat_name(unsigned int stat)
+{
+	if (stat <= KDTLS_STAT_MAX)
+		return stat_names[stat];
+	return NULL;
 }
 
 static const char *const cipher_names[] = {

@@ -21,10 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <netlink/genl/ctrl.h>
-#include <netlink/netlink.h>
-#include <netlink/socket.h>
-
 #include "kdtlsctl.h"
 
 enum {
@@ -177,13 +173,6 @@ static int event(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
-static int no_seq_check(struct nl_msg *msg, void *arg)
-{
-	(void)msg;
-	(void)arg;
-	return NL_OK;
-}
-
 int cmd_monitor(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -193,9 +182,8 @@ int cmd_monitor(int argc, char **argv)
 		{ }
 	};
 	bool agent = false, has_fd = false, json = false;
-	struct nl_cb *cb;
 	uint32_t fd = 0;
-	int opt, grp, err;
+	int opt, err;
 
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
@@ -227,44 +215,12 @@ int cmd_monitor(int argc, char **argv)
 		if (err)
 			return err;
 	}
-	grp = genl_ctrl_resolve_grp(kctl_nl_sock(), KDTLS_GENL_NAME,
-				    KDTLS_MCGRP_EVENTS);
-	if (grp < 0) {
-		kctl_err("monitor: multicast group \"%s\": %s",
-			 KDTLS_MCGRP_EVENTS, nl_geterror(grp));
+	if (kctl_nl_join_events())
 		return KCTL_EXIT_FAIL;
-	}
-	err = nl_socket_add_membership(kctl_nl_sock(), grp);
-	if (err) {
-		kctl_err("monitor: joining \"%s\": %s", KDTLS_MCGRP_EVENTS,
-			 nl_geterror(err));
-		return KCTL_EXIT_FAIL;
-	}
-	cb = nl_cb_alloc(NL_CB_DEFAULT);
-	if (!cb) {
-		kctl_err("monitor: out of memory");
-		return KCTL_EXIT_FAIL;
-	}
-	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, no_seq_check, NULL);
-	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, event, NULL);
-
 	out_init(json);
 	if (json)
 		puts("{\"event\":\"listening\"}");
 	else
 		puts("listening");
-	for (;;) {
-		err = nl_recvmsgs(kctl_nl_sock(), cb);
-		if (err == -NLE_NOMEM) {
-			/* ENOBUFS: the receive queue overflowed */
-			kctl_err("monitor: notifications lost");
-			continue;
-		}
-		if (err < 0 && err != -NLE_INTR && err != -NLE_AGAIN) {
-			kctl_err("monitor: %s", nl_geterror(err));
-			break;
-		}
-	}
-	nl_cb_put(cb);
-	return KCTL_EXIT_FAIL;
+	return kctl_nl_listen(event, NULL);
 }
