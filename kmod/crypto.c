@@ -92,8 +92,10 @@ void kdtls_key_put(struct kdtls_key *k)
 
 /*
  * Scratch space for one AEAD call: the request (with the transform's
- * private context), the AAD, the IV and a two-entry scatterlist.  It holds
- * cipher state, so it is wiped on free.
+ * private context), the AAD, the IV and a two-entry scatterlist.  The
+ * caller provides it (kdtls_aead_ctx_size() bytes; the socket keeps one per
+ * direction, see kdtls_scratch_get()), so no record allocates.  It holds
+ * cipher state, so it is wiped after every use.
  */
 struct kdtls_aead_ctx {
 	struct scatterlist sg[2];
@@ -102,21 +104,31 @@ struct kdtls_aead_ctx {
 	struct aead_request req;	/* must be last: reqsize follows */
 };
 
+/**
+ * kdtls_aead_ctx_size() - scratch bytes kdtls_seal() and kdtls_open() need
+ * @k: key
+ *
+ * Return: the size, a multiple of the cache line.
+ */
+size_t kdtls_aead_ctx_size(const struct kdtls_key *k)
+{
+	return L1_CACHE_ALIGN(sizeof(struct kdtls_aead_ctx) +
+			      crypto_aead_reqsize(k->tfm));
+}
+
 /*
  * @explicit: the record's explicit nonce when opening a GCM or CCM record
  * (RFC 5288 §3: the receiver uses the nonce the sender chose), or NULL to
  * use epoch || seq, which is what kdtls sends.
  */
-static struct kdtls_aead_ctx *kdtls_aead_ctx_new(struct kdtls_key *k, u16 epoch,
-						 u64 seq, const u8 *explicit,
-						 gfp_t gfp)
+static struct kdtls_aead_ctx *kdtls_aead_ctx_init(void *scratch,
+						  struct kdtls_key *k,
+						  u16 epoch, u64 seq,
+						  const u8 *explicit)
 {
-	struct kdtls_aead_ctx *c;
+	struct kdtls_aead_ctx *c = scratch;
 	u8 nonce[KDTLS_NONCE_LEN];
 
-	c = kmalloc(sizeof(*c) + crypto_aead_reqsize(k->tfm), gfp);
-	if (!c)
-		return NULL;
 	kdtls_nonce_build(nonce, k->ci, k->salt, epoch, seq);
 	if (explicit && k->ci->explicit_len)
 		memcpy(nonce + 4, explicit, KDTLS_EXPLICIT_LEN);
@@ -129,15 +141,19 @@ static struct kdtls_aead_ctx *kdtls_aead_ctx_new(struct kdtls_key *k, u16 epoch,
 	return c;
 }
 
-static int kdtls_aead_run(struct kdtls_aead_ctx *c, bool enc)
+static int kdtls_aead_run(struct kdtls_aead_ctx *c, struct kdtls_key *k,
+			  bool enc)
 {
 	DECLARE_CRYPTO_WAIT(wait);
+	int err;
 
 	aead_request_set_callback(&c->req, CRYPTO_TFM_REQ_MAY_BACKLOG |
 				  CRYPTO_TFM_REQ_MAY_SLEEP,
 				  crypto_req_done, &wait);
-	return crypto_wait_req(enc ? crypto_aead_encrypt(&c->req) :
-				     crypto_aead_decrypt(&c->req), &wait);
+	err = crypto_wait_req(enc ? crypto_aead_encrypt(&c->req) :
+				    crypto_aead_decrypt(&c->req), &wait);
+	memzero_explicit(c, kdtls_aead_ctx_size(k));
+	return err;
 }
 
 /**
@@ -148,7 +164,7 @@ static int kdtls_aead_run(struct kdtls_aead_ctx *c, bool enc)
  * @from: plaintext source; @len bytes are consumed
  * @len: plaintext length, at most KDTLS_MAX_PLAINTEXT_LEN
  * @out: KDTLS_HDR_LEN + kdtls_overhead() + @len bytes
- * @gfp: allocation flags
+ * @scratch: kdtls_aead_ctx_size() bytes, not overlapping @out
  *
  * Writes header || explicit nonce || ciphertext || tag (RFC 6347 §4.1,
  * RFC 5246 §6.2.3.3).  Process context only.
@@ -156,7 +172,7 @@ static int kdtls_aead_run(struct kdtls_aead_ctx *c, bool enc)
  * Return: the record length, or negative errno.
  */
 int kdtls_seal(struct kdtls_key *k, u8 type, u64 seq, struct iov_iter *from,
-	       size_t len, u8 *out, gfp_t gfp)
+	       size_t len, u8 *out, void *scratch)
 {
 	const struct kdtls_cipher_info *ci = k->ci;
 	u8 *payload = out + KDTLS_HDR_LEN + ci->explicit_len;
@@ -173,10 +189,7 @@ int kdtls_seal(struct kdtls_key *k, u8 type, u64 seq, struct iov_iter *from,
 	if (copy_from_iter(payload, len, from) != len)
 		return -EFAULT;
 
-	c = kdtls_aead_ctx_new(k, hdr.epoch, seq, NULL, gfp);
-	if (!c)
-		return -ENOMEM;
-
+	c = kdtls_aead_ctx_init(scratch, k, hdr.epoch, seq, NULL);
 	kdtls_hdr_build(out, &hdr);
 	/* explicit nonce = the last 8 bytes of the GCM/CCM nonce */
 	if (ci->explicit_len)
@@ -189,8 +202,7 @@ int kdtls_seal(struct kdtls_key *k, u8 type, u64 seq, struct iov_iter *from,
 	aead_request_set_ad(&c->req, KDTLS_AAD_LEN);
 	aead_request_set_crypt(&c->req, c->sg, c->sg, len, c->iv);
 
-	err = kdtls_aead_run(c, true);
-	kfree_sensitive(c);
+	err = kdtls_aead_run(c, k, true);
 	return err ? err : KDTLS_HDR_LEN + hdr.length;
 }
 
@@ -200,7 +212,7 @@ int kdtls_seal(struct kdtls_key *k, u8 type, u64 seq, struct iov_iter *from,
  * @hdr: the parsed header
  * @rec: the whole record (header included), writable
  * @rec_len: KDTLS_HDR_LEN + @hdr->length
- * @gfp: allocation flags
+ * @scratch: kdtls_aead_ctx_size() bytes, not overlapping @rec
  *
  * On success the plaintext starts at @rec + KDTLS_HDR_LEN +
  * @k->ci->explicit_len.  GCM and CCM records are opened with the explicit
@@ -212,7 +224,7 @@ int kdtls_seal(struct kdtls_key *k, u8 type, u64 seq, struct iov_iter *from,
  * nonce and tag), or another negative errno.
  */
 int kdtls_open(struct kdtls_key *k, const struct kdtls_hdr *hdr, u8 *rec,
-	       size_t rec_len, gfp_t gfp)
+	       size_t rec_len, void *scratch)
 {
 	const struct kdtls_cipher_info *ci = k->ci;
 	u8 *payload = rec + KDTLS_HDR_LEN + ci->explicit_len;
@@ -226,10 +238,8 @@ int kdtls_open(struct kdtls_key *k, const struct kdtls_hdr *hdr, u8 *rec,
 	if (plen > KDTLS_MAX_PLAINTEXT_LEN)
 		return -EMSGSIZE;
 
-	c = kdtls_aead_ctx_new(k, hdr->epoch, hdr->seq, rec + KDTLS_HDR_LEN,
-			       gfp);
-	if (!c)
-		return -ENOMEM;
+	c = kdtls_aead_ctx_init(scratch, k, hdr->epoch, hdr->seq,
+				rec + KDTLS_HDR_LEN);
 	kdtls_aad_build(c->aad, hdr, plen);
 
 	sg_init_table(c->sg, 2);
@@ -239,8 +249,7 @@ int kdtls_open(struct kdtls_key *k, const struct kdtls_hdr *hdr, u8 *rec,
 	aead_request_set_crypt(&c->req, c->sg, c->sg, plen + ci->tag_len,
 			       c->iv);
 
-	err = kdtls_aead_run(c, false);
-	kfree_sensitive(c);
+	err = kdtls_aead_run(c, k, false);
 	return err ? err : (int)plen;
 }
 

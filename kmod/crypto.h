@@ -44,10 +44,11 @@ static inline bool kdtls_key_hold(struct kdtls_key *k)
 	return refcount_inc_not_zero(&k->refcnt);
 }
 
+size_t kdtls_aead_ctx_size(const struct kdtls_key *k);
 int kdtls_seal(struct kdtls_key *k, u8 type, u64 seq, struct iov_iter *from,
-	       size_t len, u8 *out, gfp_t gfp);
+	       size_t len, u8 *out, void *scratch);
 int kdtls_open(struct kdtls_key *k, const struct kdtls_hdr *hdr, u8 *rec,
-	       size_t rec_len, gfp_t gfp);
+	       size_t rec_len, void *scratch);
 
 int kdtls_crypto_init(void);
 void kdtls_crypto_exit(void);

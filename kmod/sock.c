@@ -83,6 +83,8 @@ static void kdtls_sock_free_work(struct work_struct *work)
 
 	/* a grace period has passed since the last RCU reader */
 	rhashtable_free_and_destroy(&ks->assocs, kdtls_sock_free_assoc, NULL);
+	kdtls_scratch_destroy(&ks->tx_scratch);
+	kdtls_scratch_destroy(&ks->rx_scratch);
 	free_percpu(ks->stats);
 	kfree(ks);
 }
@@ -280,53 +282,148 @@ static int kdtls_peer_to_sockaddr(const struct kdtls_peer *peer,
 
 /* ---- send ------------------------------------------------------------ */
 
+/* the UDP_SEGMENT cmsg of a send, if it has one UDP would accept */
+static struct cmsghdr *kdtls_msg_gso_cmsg(struct msghdr *msg)
+{
+	struct cmsghdr *cmsg;
+
+	if (!msg->msg_controllen || msg->msg_control_is_user)
+		return NULL;
+	for_each_cmsghdr(cmsg, msg) {
+		if (!CMSG_OK(msg, cmsg))
+			break;
+		if (cmsg->cmsg_level == SOL_UDP &&
+		    cmsg->cmsg_type == UDP_SEGMENT &&
+		    cmsg->cmsg_len == CMSG_LEN(sizeof(u16)))
+			return cmsg;
+	}
+	return NULL;
+}
+
 /*
- * Seal @len bytes from @from as one record of @type for @a and send it as
- * one datagram with @tmpl's name, control messages and flags.  The sequence
- * number is taken before sealing and never given back, even if the send
- * fails, so no (epoch, sequence) pair is ever sealed twice (DESIGN.md
- * invariant 1).
+ * The control messages of a GSO send: the application's, with UDP_SEGMENT
+ * in sealed-record bytes.  Its own UDP_SEGMENT cmsg (kernel memory, the
+ * syscall's copy) is rewritten in place and restored by
+ * kdtls_gso_ctl_done(), since io_uring may resend the same msghdr;
+ * otherwise a cmsg is put in front of the application's ones.
+ */
+struct kdtls_gso_ctl {
+	struct cmsghdr *app;		/* the application's cmsg, rewritten */
+	u16 app_val;
+	void *heap;			/* a copy too large for @buf */
+	u8 buf[128] __aligned(sizeof(long));
+};
+
+static int kdtls_gso_ctl_make(struct kdtls_gso_ctl *c, struct msghdr *kmsg,
+			      struct cmsghdr *app, u16 wire_seg)
+{
+	size_t hlen = CMSG_SPACE(sizeof(u16));
+	struct cmsghdr *cmsg;
+	u8 *p;
+
+	c->app = app;
+	c->heap = NULL;
+	if (app) {
+		memcpy(&c->app_val, CMSG_DATA(app), sizeof(u16));
+		memcpy(CMSG_DATA(app), &wire_seg, sizeof(u16));
+		return 0;
+	}
+	if (kmsg->msg_controllen && kmsg->msg_control_is_user)
+		return -EOPNOTSUPP;	/* not reached: sendmsg copies it */
+	if (hlen + kmsg->msg_controllen <= sizeof(c->buf)) {
+		p = c->buf;
+	} else {
+		c->heap = kmalloc(hlen + kmsg->msg_controllen, GFP_KERNEL);
+		if (!c->heap)
+			return -ENOBUFS;
+		p = c->heap;
+	}
+	memset(p, 0, hlen);
+	cmsg = (struct cmsghdr *)p;
+	cmsg->cmsg_level = SOL_UDP;
+	cmsg->cmsg_type = UDP_SEGMENT;
+	cmsg->cmsg_len = CMSG_LEN(sizeof(u16));
+	memcpy(CMSG_DATA(cmsg), &wire_seg, sizeof(u16));
+	if (kmsg->msg_controllen)
+		memcpy(p + hlen, kmsg->msg_control, kmsg->msg_controllen);
+	kmsg->msg_control = p;
+	kmsg->msg_controllen += hlen;
+	return 0;
+}
+
+static void kdtls_gso_ctl_done(struct kdtls_gso_ctl *c)
+{
+	if (c->app)
+		memcpy(CMSG_DATA(c->app), &c->app_val, sizeof(u16));
+	kfree(c->heap);
+}
+
+/*
+ * Seal @len bytes from @from as records of at most @seg bytes of plaintext
+ * each (@seg 0: one record) for @a and send them as one datagram, or as
+ * one UDP GSO datagram whose every segment is one record, with @tmpl's
+ * name, control messages and flags.  The sequence numbers are taken before
+ * sealing and never given back, even if the send fails, so no (epoch,
+ * sequence) pair is ever sealed twice (DESIGN.md invariant 1).  The
+ * records are built in the socket's TX scratch buffer: no allocation per
+ * record.
  */
 static int kdtls_xmit(struct kdtls_sock *ks, struct kdtls_assoc *a, u8 type,
-		      struct iov_iter *from, size_t len,
-		      const struct msghdr *tmpl)
+		      struct iov_iter *from, size_t len, u16 seg,
+		      struct msghdr *tmpl)
 {
+	size_t ovh = KDTLS_HDR_LEN + kdtls_overhead(a->ci);
+	struct kdtls_scratch_ref scratch;
+	struct kdtls_gso_ctl ctl;
+	struct cmsghdr *app_gso;
 	struct sock *sk = ks->sk;
+	size_t ctx_len, wire, off, plen, left;
+	unsigned int n, i;
 	struct msghdr kmsg;
 	struct kdtls_key *k;
 	struct kvec kv;
-	size_t rec_len;
-	u8 *rec;
 	u64 seq;
 	int ret;
 
-	if (len > a->max_payload)
+	app_gso = kdtls_msg_gso_cmsg(tmpl);
+	n = seg && len > seg ? DIV_ROUND_UP(len, seg) : 1;
+	if ((n > 1 ? seg : len) > a->max_payload)
+		return -EMSGSIZE;
+	if (n > UDP_MAX_SEGMENTS)
+		return -EMSGSIZE;
+	wire = len + n * ovh;
+	if (wire > IP_MAX_MTU)
 		return -EMSGSIZE;
 
 	k = kdtls_assoc_tx_key(a);
 	if (!k)
 		return -ENOKEY;
 
-	seq = atomic64_inc_return(&k->next_seq) - 1;
-	if (seq > KDTLS_SEQ_MAX) {
+	seq = atomic64_add_return(n, &k->next_seq) - n;
+	if (seq + n - 1 > KDTLS_SEQ_MAX) {
 		/* stay saturated: the counter must never wrap to 0 */
 		atomic64_set(&k->next_seq, KDTLS_SEQ_MAX + 1);
 		ret = -EKEYEXPIRED;
 		goto out_put_key;
 	}
 
-	rec_len = KDTLS_HDR_LEN + kdtls_overhead(a->ci) + len;
-	rec = kmalloc(rec_len, sk->sk_allocation);
-	if (!rec) {
+	ctx_len = kdtls_aead_ctx_size(k);
+	ret = kdtls_scratch_get(&ks->tx_scratch, ctx_len + wire,
+				sk->sk_allocation | __GFP_ACCOUNT, &scratch);
+	if (ret) {
 		kdtls_count(ks, a, KDTLS_STAT_TX_ERRORS, 1);
-		ret = -ENOBUFS;
 		goto out_put_key;
 	}
 
-	ret = kdtls_seal(k, type, seq, from, len, rec, sk->sk_allocation);
-	if (ret < 0) {
-		kdtls_count(ks, a, KDTLS_STAT_TX_ERRORS, 1);
-		goto out_free;
+	for (i = 0, off = ctx_len, left = len; i < n; i++, left -= plen) {
+		plen = n > 1 ? min_t(size_t, left, seg) : len;
+		ret = kdtls_seal(k, type, seq + i, from, plen,
+				 scratch.buf + off, scratch.buf);
+		if (ret < 0) {
+			kdtls_count(ks, a, KDTLS_STAT_TX_ERRORS, 1);
+			goto out_put_scratch;
+		}
+		off += ret;
 	}
 
 	/*
@@ -334,16 +431,26 @@ static int kdtls_xmit(struct kdtls_sock *ks, struct kdtls_assoc *a, u8 type,
 	 * longer apply to it.
 	 */
 	kmsg = *tmpl;
-	kv.iov_base = rec;
-	kv.iov_len = rec_len;
-	iov_iter_kvec(&kmsg.msg_iter, ITER_SOURCE, &kv, 1, rec_len);
+	kv.iov_base = scratch.buf + ctx_len;
+	kv.iov_len = wire;
+	iov_iter_kvec(&kmsg.msg_iter, ITER_SOURCE, &kv, 1, wire);
 	kmsg.msg_flags &= ~(MSG_ZEROCOPY | MSG_SPLICE_PAGES);
 	kmsg.msg_ubuf = NULL;
 	kmsg.sg_from_iter = NULL;
+	if (seg) {
+		/* GSO asked for: UDP segments at record boundaries */
+		ret = kdtls_gso_ctl_make(&ctl, &kmsg, app_gso, ovh + seg);
+		if (ret) {
+			kdtls_count(ks, a, KDTLS_STAT_TX_ERRORS, 1);
+			goto out_put_scratch;
+		}
+	}
 
-	ret = ks->orig_prot->sendmsg(sk, &kmsg, rec_len);
-	if (ret == rec_len) {
-		kdtls_count(ks, a, KDTLS_STAT_TX_RECORDS, 1);
+	ret = ks->orig_prot->sendmsg(sk, &kmsg, wire);
+	if (seg)
+		kdtls_gso_ctl_done(&ctl);
+	if (ret == wire) {
+		kdtls_count(ks, a, KDTLS_STAT_TX_RECORDS, n);
 		kdtls_count(ks, a, KDTLS_STAT_TX_BYTES, len);
 		ret = len;
 	} else {
@@ -352,27 +459,23 @@ static int kdtls_xmit(struct kdtls_sock *ks, struct kdtls_assoc *a, u8 type,
 			ret = -EIO;
 	}
 
-out_free:
-	kfree(rec);
+out_put_scratch:
+	kdtls_scratch_put(&scratch);
 out_put_key:
 	kdtls_key_put(k);
 	return ret;
 }
 
-static bool kdtls_msg_has_gso(struct msghdr *msg)
+/* plaintext bytes per record the send asks for: cmsg, else socket option */
+static u16 kdtls_send_gso_size(struct kdtls_sock *ks, struct msghdr *msg)
 {
-	struct cmsghdr *cmsg;
+	struct cmsghdr *cmsg = kdtls_msg_gso_cmsg(msg);
+	u16 seg;
 
-	if (!msg->msg_controllen || msg->msg_control_is_user)
-		return false;
-	for_each_cmsghdr(cmsg, msg) {
-		if (!CMSG_OK(msg, cmsg))
-			break;
-		if (cmsg->cmsg_level == SOL_UDP &&
-		    cmsg->cmsg_type == UDP_SEGMENT)
-			return true;
-	}
-	return false;
+	if (!cmsg)
+		return READ_ONCE(ks->gso_size);
+	memcpy(&seg, CMSG_DATA(cmsg), sizeof(seg));
+	return seg;
 }
 
 static int kdtls_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
@@ -386,8 +489,8 @@ static int kdtls_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 	if (!ks)
 		return -EPIPE;	/* detached under us: never send plaintext */
 
-	/* one datagram is one record: no corking, no GSO (yet) */
-	if (msg->msg_flags & (MSG_MORE | MSG_OOB) || kdtls_msg_has_gso(msg)) {
+	/* one send is one record, or one GSO batch of them: no corking */
+	if (msg->msg_flags & (MSG_MORE | MSG_OOB)) {
 		ret = -EOPNOTSUPP;
 		goto out_put_sock;
 	}
@@ -407,7 +510,7 @@ static int kdtls_sendmsg(struct sock *sk, struct msghdr *msg, size_t len)
 	}
 
 	ret = kdtls_xmit(ks, a, KDTLS_CT_APPLICATION_DATA, &msg->msg_iter, len,
-			 msg);
+			 kdtls_send_gso_size(ks, msg), msg);
 	kdtls_assoc_put(a);
 out_put_sock:
 	kdtls_sock_put(ks);
@@ -439,7 +542,7 @@ int kdtls_sock_send_sealed(struct kdtls_sock *ks, struct kdtls_assoc *a,
 	msg.msg_namelen = kdtls_peer_to_sockaddr(&a->peer, &ss);
 	msg.msg_flags = MSG_DONTWAIT;
 	iov_iter_kvec(&from, ITER_SOURCE, &kv, 1, len);
-	return kdtls_xmit(ks, a, type, &from, len, &msg);
+	return kdtls_xmit(ks, a, type, &from, len, 0, &msg);
 }
 
 /**
@@ -584,6 +687,146 @@ static int kdtls_recv_nondata(struct kdtls_sock *ks, struct kdtls_assoc *a,
 }
 
 /*
+ * Classify, replay-check and open the record at @data (@dlen bytes: one
+ * datagram, or one segment of a coalesced one) from @a's peer.
+ * Return: KDTLS_CLASS_DATA or KDTLS_CLASS_SEALED with the plaintext at
+ * @data + *@off, *@plen bytes; KDTLS_CLASS_AGENT (not opened); or
+ * KDTLS_CLASS_DROP, counted.
+ */
+static enum kdtls_class kdtls_recv_open(struct kdtls_sock *ks,
+					struct kdtls_assoc *a,
+					const u16 *epochs, unsigned int n,
+					u8 *data, unsigned int dlen,
+					struct kdtls_hdr *hdr, int *off,
+					int *plen)
+{
+	struct kdtls_scratch_ref scratch;
+	enum kdtls_drop reason;
+	enum kdtls_class cls;
+	struct kdtls_key *k;
+	int ret;
+
+	cls = kdtls_classify(data, dlen, a != NULL, epochs, n, hdr, &reason);
+	switch (cls) {
+	case KDTLS_CLASS_DROP:
+		kdtls_count(ks, a, kdtls_drop_stat(reason), 1);
+		return cls;
+	case KDTLS_CLASS_AGENT:
+		return cls;
+	case KDTLS_CLASS_DATA:
+	case KDTLS_CLASS_SEALED:
+		break;
+	}
+
+	k = kdtls_assoc_rx_key(a, hdr->epoch);
+	if (!k) {
+		kdtls_count(ks, a, KDTLS_STAT_DROP_EPOCH, 1);
+		return KDTLS_CLASS_DROP;
+	}
+	/* RFC 6347 §4.1.2.6: check before decrypting, update after */
+	if (!kdtls_assoc_replay_check(a, k, hdr->seq)) {
+		kdtls_count(ks, a, KDTLS_STAT_DROP_REPLAY, 1);
+		goto drop;
+	}
+	if (kdtls_scratch_get(&ks->rx_scratch, kdtls_aead_ctx_size(k),
+			      GFP_KERNEL_ACCOUNT, &scratch)) {
+		kdtls_count(ks, a, KDTLS_STAT_DROP_NOMEM, 1);
+		goto drop;
+	}
+	ret = kdtls_open(k, hdr, data, dlen, scratch.buf);
+	kdtls_scratch_put(&scratch);
+	if (ret < 0) {
+		kdtls_count(ks, a, ret == -EBADMSG ? KDTLS_STAT_DROP_AUTH :
+			    ret == -EPROTO ? KDTLS_STAT_DROP_MALFORMED :
+			    ret == -EMSGSIZE ? KDTLS_STAT_DROP_TOO_BIG :
+			    KDTLS_STAT_DROP_NOMEM, 1);
+		goto drop;
+	}
+	if (!kdtls_assoc_replay_update(a, k, hdr->seq)) {
+		kdtls_count(ks, a, KDTLS_STAT_DROP_REPLAY, 1);
+		goto drop;
+	}
+	kdtls_key_put(k);
+	*off = KDTLS_HDR_LEN + a->ci->explicit_len;
+	*plen = ret;
+	return cls;
+
+drop:
+	kdtls_key_put(k);
+	return KDTLS_CLASS_DROP;
+}
+
+/*
+ * A coalesced datagram (UDP_GRO on): each segment is one record of the same
+ * peer.  Every record is opened in this one pass; the reader gets the
+ * plaintexts back to back with their size in a UDP_GRO cmsg, as plain UDP
+ * gives coalesced payloads.  A record that fails is dropped alone; a
+ * record for the agent goes to it (or, with no agent, is dropped: a
+ * coalesced read cannot carry a record type).  Return: bytes for the
+ * reader, -EAGAIN when nothing is left for it.
+ */
+static int kdtls_recv_batch(struct kdtls_sock *ks, struct kdtls_assoc *a,
+			    struct sk_buff *skb, const struct kdtls_peer *peer,
+			    const u16 *epochs, unsigned int n,
+			    struct msghdr *msg, size_t len, int flags,
+			    int *addr_len)
+{
+	unsigned int seg = skb_shinfo(skb)->gso_size;
+	unsigned int pos, dlen, records = 0;
+	int copied = 0, total = 0, pt_seg = 0;
+	struct kdtls_hdr hdr;
+	enum kdtls_class cls;
+	int off, plen, err;
+	u32 portid;
+
+	for (pos = 0; pos < skb->len; pos += dlen) {
+		dlen = min(seg, skb->len - pos);
+		cls = kdtls_recv_open(ks, a, epochs, n, skb->data + pos, dlen,
+				      &hdr, &off, &plen);
+		if (cls == KDTLS_CLASS_DROP)
+			continue;
+		if (cls != KDTLS_CLASS_DATA) {
+			portid = READ_ONCE(ks->agent_portid);
+			if (!portid) {
+				kdtls_count(ks, a, KDTLS_STAT_DROP_NO_AGENT, 1);
+				continue;
+			}
+			err = kdtls_nl_record(ks, portid, peer, hdr.type,
+					      skb->data + pos +
+					      (cls == KDTLS_CLASS_AGENT ? 0 : off),
+					      cls == KDTLS_CLASS_AGENT ? dlen : plen,
+					      cls == KDTLS_CLASS_AGENT ? NULL : &hdr,
+					      GFP_KERNEL);
+			kdtls_count(ks, a, err ? KDTLS_STAT_DROP_AGENT_BUSY :
+				    KDTLS_STAT_RX_TO_AGENT, 1);
+			continue;
+		}
+		if (!pt_seg)
+			pt_seg = plen;
+		total += plen;
+		records++;
+		kdtls_count(ks, a, KDTLS_STAT_RX_BYTES, plen);
+		if (copied < len) {
+			int c = min_t(size_t, plen, len - copied);
+
+			err = skb_copy_datagram_msg(skb, pos + off, msg, c);
+			if (err)
+				return err;
+			copied += c;
+		}
+	}
+	if (!records)
+		return -EAGAIN;
+	kdtls_count(ks, a, KDTLS_STAT_RX_RECORDS, records);
+	if (copied < total)
+		msg->msg_flags |= MSG_TRUNC;
+	kdtls_recv_name(ks->sk, skb, msg, addr_len);
+	kdtls_recv_cmsgs(ks->sk, skb, msg);
+	put_cmsg(msg, SOL_UDP, UDP_GRO, sizeof(pt_seg), &pt_seg);
+	return flags & MSG_TRUNC ? total : copied;
+}
+
+/*
  * Handle one dequeued datagram.  Return: bytes for the reader, -EAGAIN to
  * drop it and read the next one, or another negative errno for the reader.
  */
@@ -592,10 +835,8 @@ static int kdtls_recv_one(struct kdtls_sock *ks, struct sk_buff *skb,
 			  int *addr_len)
 {
 	struct kdtls_assoc *a = NULL;
-	enum kdtls_drop reason;
 	enum kdtls_class cls;
 	struct kdtls_peer peer;
-	struct kdtls_key *k = NULL;
 	struct kdtls_hdr hdr;
 	u16 epochs[2];
 	unsigned int n = 0;
@@ -615,67 +856,39 @@ static int kdtls_recv_one(struct kdtls_sock *ks, struct sk_buff *skb,
 		rcu_read_unlock();
 	}
 
-	cls = kdtls_classify(skb->data, skb->len, a != NULL, epochs, n, &hdr,
-			     &reason);
+	if (skb_is_gso(skb) && skb_shinfo(skb)->gso_size) {
+		ret = kdtls_recv_batch(ks, a, skb, &peer, epochs, n, msg, len,
+				       flags, addr_len);
+		goto out;
+	}
+
+	cls = kdtls_recv_open(ks, a, epochs, n, skb->data, skb->len, &hdr,
+			      &off, &plen);
 	switch (cls) {
 	case KDTLS_CLASS_DROP:
-		kdtls_count(ks, a, kdtls_drop_stat(reason), 1);
 		ret = -EAGAIN;
-		goto out;
+		break;
 	case KDTLS_CLASS_AGENT:
 		ret = kdtls_recv_nondata(ks, a, skb, &peer, hdr.type, 0,
 					 skb->len, false, &hdr, msg, len,
 					 flags, addr_len);
-		goto out;
-	case KDTLS_CLASS_DATA:
-	case KDTLS_CLASS_SEALED:
 		break;
-	}
-
-	k = kdtls_assoc_rx_key(a, hdr.epoch);
-	if (!k) {
-		kdtls_count(ks, a, KDTLS_STAT_DROP_EPOCH, 1);
-		ret = -EAGAIN;
-		goto out;
-	}
-	/* RFC 6347 §4.1.2.6: check before decrypting, update after */
-	if (!kdtls_assoc_replay_check(a, k, hdr.seq)) {
-		kdtls_count(ks, a, KDTLS_STAT_DROP_REPLAY, 1);
-		ret = -EAGAIN;
-		goto out;
-	}
-	plen = kdtls_open(k, &hdr, skb->data, skb->len, GFP_KERNEL);
-	if (plen < 0) {
-		kdtls_count(ks, a, plen == -EBADMSG ? KDTLS_STAT_DROP_AUTH :
-			    plen == -EPROTO ? KDTLS_STAT_DROP_MALFORMED :
-			    plen == -EMSGSIZE ? KDTLS_STAT_DROP_TOO_BIG :
-			    KDTLS_STAT_DROP_NOMEM, 1);
-		ret = -EAGAIN;
-		goto out;
-	}
-	if (!kdtls_assoc_replay_update(a, k, hdr.seq)) {
-		kdtls_count(ks, a, KDTLS_STAT_DROP_REPLAY, 1);
-		ret = -EAGAIN;
-		goto out;
-	}
-
-	off = KDTLS_HDR_LEN + a->ci->explicit_len;
-	if (cls == KDTLS_CLASS_SEALED) {
+	case KDTLS_CLASS_SEALED:
 		ret = kdtls_recv_nondata(ks, a, skb, &peer, hdr.type, off, plen,
 					 true, &hdr, msg, len, flags,
 					 addr_len);
-		goto out;
+		break;
+	case KDTLS_CLASS_DATA:
+		ret = kdtls_recv_copy(skb, off, plen, msg, len, flags);
+		if (ret < 0)
+			break;
+		kdtls_recv_name(ks->sk, skb, msg, addr_len);
+		kdtls_recv_cmsgs(ks->sk, skb, msg);
+		kdtls_count(ks, a, KDTLS_STAT_RX_RECORDS, 1);
+		kdtls_count(ks, a, KDTLS_STAT_RX_BYTES, plen);
+		break;
 	}
-
-	ret = kdtls_recv_copy(skb, off, plen, msg, len, flags);
-	if (ret < 0)
-		goto out;
-	kdtls_recv_name(ks->sk, skb, msg, addr_len);
-	kdtls_recv_cmsgs(ks->sk, skb, msg);
-	kdtls_count(ks, a, KDTLS_STAT_RX_RECORDS, 1);
-	kdtls_count(ks, a, KDTLS_STAT_RX_BYTES, plen);
 out:
-	kdtls_key_put(k);
 	kdtls_assoc_put(a);
 	return ret;
 }
@@ -767,32 +980,104 @@ static int kdtls_encap_rcv(struct sock *sk, struct sk_buff *skb)
 
 /* ---- socket options and close ----------------------------------------- */
 
+/*
+ * UDP_GRO: a coalesced skb only reaches a socket without an encap hook
+ * (udp_unexpected_gso() segments GSO skbs bound for a tunnel), so while
+ * GRO is on the hook is off and datagrams for the agent wait in the
+ * receive queue for the reader, which forwards them (kdtls_recv_nondata()).
+ * Caller holds the socket lock.
+ */
+static void kdtls_sock_set_gro(struct kdtls_sock *ks, bool on)
+{
+	struct sock *sk = ks->sk;
+
+	write_lock_bh(&sk->sk_callback_lock);
+	ks->gro = on;
+	WRITE_ONCE(udp_sk(sk)->encap_rcv, on ? NULL : kdtls_encap_rcv);
+	write_unlock_bh(&sk->sk_callback_lock);
+}
+
 static int kdtls_setsockopt(struct sock *sk, int level, int optname,
 			    sockptr_t optval, unsigned int optlen)
 {
-	int val = 0;
+	const struct proto *base = kdtls_base_prot(sk);
+	struct kdtls_sock *ks;
+	int val = 0, err;
 
 	if (level == SOL_IPV6 && optname == IPV6_ADDRFORM)
 		return -EBUSY;	/* it would restore udp_prot behind our back */
+	if (level != SOL_UDP)
+		return base->setsockopt(sk, level, optname, optval, optlen);
 
-	if (level == SOL_UDP) {
-		switch (optname) {
-		case UDP_ENCAP:
-			return -EBUSY;
-		case UDP_CORK:
-		case UDP_SEGMENT:
-		case UDP_GRO:
-			/* one datagram is one record; switching off is fine */
-			if (optlen >= sizeof(int) &&
-			    copy_from_sockptr(&val, optval, sizeof(int)))
-				return -EFAULT;
-			if (val)
-				return -EOPNOTSUPP;
-			break;
-		}
+	switch (optname) {
+	case UDP_ENCAP:
+		return -EBUSY;
+	case UDP_CORK:
+	case UDP_SEGMENT:
+	case UDP_GRO:
+		if (optlen < sizeof(int))
+			return -EINVAL;
+		if (copy_from_sockptr(&val, optval, sizeof(int)))
+			return -EFAULT;
+		break;
+	default:
+		return base->setsockopt(sk, level, optname, optval, optlen);
 	}
-	return kdtls_base_prot(sk)->setsockopt(sk, level, optname, optval,
-					       optlen);
+
+	if (optname == UDP_CORK) {
+		/* one send is one record (or one GSO batch of records) */
+		if (val)
+			return -EOPNOTSUPP;
+		return base->setsockopt(sk, level, optname, optval, optlen);
+	}
+
+	ks = kdtls_sock_get(sk);
+	if (!ks)
+		return -EPIPE;
+	err = 0;
+	if (optname == UDP_SEGMENT) {
+		/*
+		 * Kept here, in plaintext bytes per record: UDP's own
+		 * gso_size stays 0 and each send passes the sealed record
+		 * size as a UDP_SEGMENT cmsg (kdtls_xmit()).
+		 */
+		if (val < 0 || val > KDTLS_MAX_PLAINTEXT_LEN)
+			err = -EINVAL;
+		else
+			WRITE_ONCE(ks->gso_size, val);
+	} else {
+		lock_sock(sk);
+		err = base->setsockopt(sk, level, optname, optval, optlen);
+		if (!err && !!val != ks->gro)
+			kdtls_sock_set_gro(ks, val);
+		release_sock(sk);
+	}
+	kdtls_sock_put(ks);
+	return err;
+}
+
+static int kdtls_getsockopt(struct sock *sk, int level, int optname,
+			    char __user *optval, int __user *optlen)
+{
+	struct kdtls_sock *ks;
+	int val, len;
+
+	if (level != SOL_UDP || optname != UDP_SEGMENT)
+		return kdtls_base_prot(sk)->getsockopt(sk, level, optname,
+						       optval, optlen);
+	if (get_user(len, optlen))
+		return -EFAULT;
+	if (len < 0)
+		return -EINVAL;
+	ks = kdtls_sock_get(sk);
+	if (!ks)
+		return -EPIPE;
+	val = READ_ONCE(ks->gso_size);
+	kdtls_sock_put(ks);
+	len = min_t(unsigned int, len, sizeof(int));
+	if (put_user(len, optlen) || copy_to_user(optval, &val, len))
+		return -EFAULT;
+	return 0;
 }
 
 static void kdtls_sock_unpublish(struct kdtls_sock *ks)
@@ -804,6 +1089,7 @@ static void kdtls_sock_unpublish(struct kdtls_sock *ks)
 	write_lock_bh(&sk->sk_callback_lock);
 	WRITE_ONCE(udp_sk(sk)->encap_rcv, NULL);
 	WRITE_ONCE(udp_sk(sk)->encap_type, 0);
+	WRITE_ONCE(udp_sk(sk)->gso_size, READ_ONCE(ks->gso_size));
 	rcu_assign_sk_user_data(sk, NULL);
 	WRITE_ONCE(sk->sk_prot, ks->orig_prot);
 	write_unlock_bh(&sk->sk_callback_lock);
@@ -853,6 +1139,7 @@ static void kdtls_prot_build(struct proto *p, const struct proto *base)
 	p->sendmsg = kdtls_sendmsg;
 	p->recvmsg = kdtls_recvmsg;
 	p->setsockopt = kdtls_setsockopt;
+	p->getsockopt = kdtls_getsockopt;
 #ifdef KDTLS_HAVE_SENDPAGE
 	p->sendpage = NULL;	/* would bypass sendmsg: plaintext */
 #endif
@@ -910,11 +1197,6 @@ static int kdtls_sock_check(struct sock *sk, struct netlink_ext_ack *extack)
 		NL_SET_ERR_MSG(extack, "socket is corked (UDP_CORK)");
 		return -EBUSY;
 	}
-	if (READ_ONCE(udp_sk(sk)->gso_size) || udp_test_bit(GRO_ENABLED, sk)) {
-		NL_SET_ERR_MSG(extack,
-			       "UDP_SEGMENT and UDP_GRO are not supported yet");
-		return -EOPNOTSUPP;
-	}
 	return 0;
 }
 
@@ -957,6 +1239,8 @@ int kdtls_sock_attach(struct socket *sock, u32 flags, u32 agent_portid,
 	ks->agent_portid = flags & KDTLS_SOCK_F_AGENT ? agent_portid : 0;
 	ks->max_assocs = max_assocs;
 	atomic_set(&ks->num_assocs, 0);
+	kdtls_scratch_init(&ks->tx_scratch);
+	kdtls_scratch_init(&ks->rx_scratch);
 	INIT_RCU_WORK(&ks->free_work, kdtls_sock_free_work);
 
 	mutex_lock(&kn->lock);
@@ -974,10 +1258,17 @@ int kdtls_sock_attach(struct socket *sock, u32 flags, u32 agent_portid,
 		goto err_remove_id;
 	}
 	ks->orig_prot = sk->sk_prot;
+	/*
+	 * A UDP_SEGMENT set before attach was in plaintext bytes: kdtls
+	 * takes it over (UDP's own must stay 0, see kdtls_setsockopt()).
+	 */
+	ks->gso_size = READ_ONCE(udp_sk(sk)->gso_size);
+	WRITE_ONCE(udp_sk(sk)->gso_size, 0);
+	ks->gro = udp_test_bit(GRO_ENABLED, sk);
 
 	write_lock_bh(&sk->sk_callback_lock);
 	rcu_assign_sk_user_data(sk, ks);
-	WRITE_ONCE(udp_sk(sk)->encap_rcv, kdtls_encap_rcv);
+	WRITE_ONCE(udp_sk(sk)->encap_rcv, ks->gro ? NULL : kdtls_encap_rcv);
 	WRITE_ONCE(udp_sk(sk)->encap_type, KDTLS_ENCAP_TYPE);
 	WRITE_ONCE(sk->sk_prot, sk->sk_family == AF_INET ?
 		   &kdtls_prots[KDTLS_V4] : &kdtls_prots[KDTLS_V6]);

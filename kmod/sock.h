@@ -6,6 +6,7 @@
 #include <linux/refcount.h>
 #include <net/sock.h>
 #include "assoc.h"
+#include "scratch.h"
 
 struct netlink_ext_ack;
 
@@ -30,6 +31,10 @@ struct kdtls_sock {
 	atomic_t num_assocs;
 	struct rhashtable assocs;	/* struct kdtls_assoc, by peer */
 	struct kdtls_stats __percpu *stats;
+	struct kdtls_scratch tx_scratch;	/* sealed records, AEAD request */
+	struct kdtls_scratch rx_scratch;	/* AEAD request */
+	u16 gso_size;			/* UDP_SEGMENT: plaintext per record */
+	bool gro;			/* UDP_GRO: encap hook off, see rx */
 	struct list_head node;		/* kdtls_net::socks, under its lock */
 	struct rcu_work free_work;
 };

@@ -410,9 +410,10 @@ TEST_F(dp, msg_peek_refused)
 	ASSERT_MEMEQ(buf, "peek", 4);
 }
 
-TEST_F(dp, msg_more_and_udp_options_refused)
+TEST_F(dp, msg_more_and_udp_options)
 {
-	int one = 1, zero = 0, seg = 100;
+	int one = 1, zero = 0, seg = 100, val = -1;
+	socklen_t vlen = sizeof(val);
 	char buf[32];
 
 	errno = 0;
@@ -420,13 +421,25 @@ TEST_F(dp, msg_more_and_udp_options_refused)
 	ASSERT_EQ(errno, EOPNOTSUPP);
 	ASSERT_ERRNO(setsockopt(self->a.fd, IPPROTO_UDP, UDP_CORK, &one,
 				sizeof(one)), EOPNOTSUPP);
-	ASSERT_ERRNO(setsockopt(self->a.fd, IPPROTO_UDP, UDP_SEGMENT, &seg,
-				sizeof(seg)), EOPNOTSUPP);
-	ASSERT_ERRNO(setsockopt(self->b.fd, IPPROTO_UDP, UDP_GRO, &one,
-				sizeof(one)), EOPNOTSUPP);
 	ASSERT_ERRNO(setsockopt(self->a.fd, IPPROTO_UDP, UDP_ENCAP, &one,
 				sizeof(one)), EBUSY);
-	(void)zero;
+	/* UDP_SEGMENT is kept by kdtls, in plaintext bytes per record */
+	ASSERT_EQ(setsockopt(self->a.fd, IPPROTO_UDP, UDP_SEGMENT, &seg,
+			     sizeof(seg)), 0);
+	ASSERT_EQ(getsockopt(self->a.fd, IPPROTO_UDP, UDP_SEGMENT, &val,
+			     &vlen), 0);
+	ASSERT_EQ(val, 100);
+	seg = 16385;
+	ASSERT_ERRNO(setsockopt(self->a.fd, IPPROTO_UDP, UDP_SEGMENT, &seg,
+				sizeof(seg)), EINVAL);
+	ASSERT_ERRNO(setsockopt(self->a.fd, IPPROTO_UDP, UDP_SEGMENT, &seg,
+				1), EINVAL);
+	ASSERT_EQ(setsockopt(self->a.fd, IPPROTO_UDP, UDP_SEGMENT, &zero,
+			     sizeof(zero)), 0);
+	ASSERT_EQ(setsockopt(self->b.fd, IPPROTO_UDP, UDP_GRO, &one,
+			     sizeof(one)), 0);
+	ASSERT_EQ(setsockopt(self->b.fd, IPPROTO_UDP, UDP_GRO, &zero,
+			     sizeof(zero)), 0);
 	/* still a working, uncorked socket: the next record is the first B sees */
 	ASSERT_EQ(dp_send(variant, &self->a, &self->b, "after", 5, 0), 5);
 	ASSERT_EQ(kt_recv_timeout(self->b.fd, buf, sizeof(buf), 2000), 5);
@@ -434,21 +447,27 @@ TEST_F(dp, msg_more_and_udp_options_refused)
 	ASSERT_EQ(kt_recv_nb(self->b.fd, buf, sizeof(buf)), -EAGAIN);
 }
 
-/* a UDP_SEGMENT cmsg must not split a record (refused, or one whole record) */
-TEST_F(dp, gso_cmsg_never_splits_records)
+/*
+ * UDP GSO: a send of 1000 bytes with UDP_SEGMENT 300 (cmsg, then socket
+ * option) leaves as records of 300, 300, 300 and 100 bytes of plaintext,
+ * each a whole record with the next sequence number, opened by OpenSSL.
+ */
+TEST_F(dp, gso_every_segment_is_a_record)
 {
-	char payload[300], cbuf[CMSG_SPACE(sizeof(uint16_t))];
+	char payload[1000], cbuf[CMSG_SPACE(sizeof(uint16_t))];
 	struct iovec iov = { payload, sizeof(payload) };
 	struct msghdr mh = {
 		.msg_iov = &iov, .msg_iovlen = 1,
 		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
 	};
-	struct cmsghdr *cm;
 	uint8_t wire[512], pt[512];
+	uint64_t seq0 = 0;
+	struct cmsghdr *cm;
 	struct kt_rec h;
-	ssize_t r;
+	int round, i, seg = 300;
 
-	memset(payload, 'G', sizeof(payload));
+	for (i = 0; i < (int)sizeof(payload); i++)
+		payload[i] = (char)(i * 13 + 1);
 	a_to_r_mode(self, variant);
 	if (!variant->connected) {
 		mh.msg_name = SA(&self->r);
@@ -459,23 +478,86 @@ TEST_F(dp, gso_cmsg_never_splits_records)
 	cm->cmsg_level = SOL_UDP;
 	cm->cmsg_type = UDP_SEGMENT;
 	cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
-	*(uint16_t *)CMSG_DATA(cm) = 100;
-	r = sendmsg(self->a.fd, &mh, 0);
-	TH_LOG("sendmsg with UDP_SEGMENT cmsg: %zd (%s)", r,
-	       r < 0 ? strerror(errno) : "sent");
-	/* sentinel record after it */
-	ASSERT_EQ(dp_send(variant, &self->a, &self->r, "sentinel", 8, 0), 8);
-	for (;;) {
-		size_t wlen = sizeof(wire);
-		int n = r_capture_open(self, variant->cipher, &self->kar, wire,
-				       &wlen, &h, pt, sizeof(pt));
+	*(uint16_t *)CMSG_DATA(cm) = 300;
 
-		ASSERT_GE(n, 0);	/* every datagram is a whole record */
-		if (n == 8 && !memcmp(pt, "sentinel", 8))
-			break;
-		ASSERT_EQ(n, 300);
-		ASSERT_FALSE(kt_contains(wire, wlen, payload, 16));
+	for (round = 0; round < 2; round++) {
+		if (round == 1) {
+			/* the socket option, no cmsg */
+			mh.msg_control = NULL;
+			mh.msg_controllen = 0;
+			ASSERT_EQ(setsockopt(self->a.fd, IPPROTO_UDP,
+					     UDP_SEGMENT, &seg, sizeof(seg)), 0);
+		}
+		ASSERT_EQ(sendmsg(self->a.fd, &mh, 0), (ssize_t)sizeof(payload));
+		/* the application's cmsg is left as it gave it */
+		if (round == 0)
+			ASSERT_EQ(*(uint16_t *)CMSG_DATA(cm), 300);
+		for (i = 0; i < 4; i++) {
+			size_t wlen = sizeof(wire);
+			int want = i < 3 ? 300 : 100;
+			int n = r_capture_open(self, variant->cipher,
+					       &self->kar, wire, &wlen, &h, pt,
+					       sizeof(pt));
+
+			ASSERT_EQ(n, want);
+			ASSERT_MEMEQ(pt, payload + i * 300, want);
+			ASSERT_FALSE(kt_contains(wire, wlen, payload + i * 300,
+						 16));
+			if (round == 0 && i == 0)
+				seq0 = h.seq;
+			ASSERT_EQ(h.seq, seq0 + round * 4 + i);
+		}
 	}
+	ASSERT_EQ(kt_recv_nb(self->r.fd, wire, sizeof(wire)), -EAGAIN);
+}
+
+/*
+ * UDP GRO: B turns UDP_GRO on and gets a GSO batch of A's records as one
+ * read, plaintexts back to back, the plaintext segment size in UDP_GRO.
+ * Loopback hands the GSO skb over whole, as a NIC's GRO would coalesce.
+ */
+TEST_F(dp, gro_reads_a_batch_in_one_pass)
+{
+	char payload[2000], in[4096];
+	char cbuf[CMSG_SPACE(sizeof(int)) * 4];
+	struct iovec iov = { in, sizeof(in) };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	uint64_t s0[KDTLS_STAT_MAX + 1], s1[KDTLS_STAT_MAX + 1];
+	int one = 1, seg = 400, gro = -1, i, n, got = 0, reads = 0;
+	struct cmsghdr *cm;
+
+	for (i = 0; i < (int)sizeof(payload); i++)
+		payload[i] = (char)(i * 5 + 3);
+	ASSERT_EQ(setsockopt(self->b.fd, IPPROTO_UDP, UDP_GRO, &one,
+			     sizeof(one)), 0);
+	ASSERT_EQ(setsockopt(self->a.fd, IPPROTO_UDP, UDP_SEGMENT, &seg,
+			     sizeof(seg)), 0);
+	ASSERT_EQ(kt_sock_get_stats(self->b.fd, s0), 0);
+	ASSERT_EQ(dp_send(variant, &self->a, &self->b, payload,
+			  sizeof(payload), 0), (ssize_t)sizeof(payload));
+	while (got < (int)sizeof(payload) && reads < 5) {
+		ASSERT_EQ(kt_wait_readable(self->b.fd, 2000), 1);
+		mh.msg_controllen = sizeof(cbuf);
+		n = recvmsg(self->b.fd, &mh, MSG_DONTWAIT);
+		ASSERT_GT(n, 0);
+		ASSERT_MEMEQ(in, payload + got, n);
+		for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+			if (cm->cmsg_level == SOL_UDP &&
+			    cm->cmsg_type == UDP_GRO)
+				memcpy(&gro, CMSG_DATA(cm), sizeof(gro));
+		got += n;
+		reads++;
+	}
+	ASSERT_EQ(got, (int)sizeof(payload));
+	TH_LOG("%d bytes in %d read(s), UDP_GRO %d", got, reads, gro);
+	ASSERT_EQ(reads, 1);
+	ASSERT_EQ(gro, 400);
+	ASSERT_EQ(kt_sock_get_stats(self->b.fd, s1), 0);
+	ASSERT_EQ(s1[KDTLS_STAT_RX_RECORDS] - s0[KDTLS_STAT_RX_RECORDS], 5);
+	ASSERT_EQ(s1[KDTLS_STAT_RX_BYTES] - s0[KDTLS_STAT_RX_BYTES], 2000);
 }
 
 /* sendfile() and splice() never put plaintext on the wire */
