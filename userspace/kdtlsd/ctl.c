@@ -411,10 +411,13 @@ static void do_detach(struct kd_client *c, struct req *r)
 
 static void do_info(struct kd_client *c, struct req *r)
 {
+	char stats[128];
+
 	if (check_keys(c, r, ""))
 		return;
-	reply(c, "OK version=%d handshakes=%lu timers=%zu", KD_PROTO_VERSION,
-	      kd_hs_count(), kd_timer_count());
+	kd_hs_install_stats(stats, sizeof(stats));
+	reply(c, "OK version=%d handshakes=%lu timers=%zu%s", KD_PROTO_VERSION,
+	      kd_hs_count(), kd_timer_count(), stats);
 }
 
 static const struct {

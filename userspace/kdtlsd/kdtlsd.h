@@ -219,6 +219,8 @@ int kd_hs_shutdown(struct kd_sock *s, const struct sockaddr_storage *peer);
 int kd_hs_resume(struct kd_sock *s, const struct sockaddr_storage *peer,
 		 const char *ignore, char *err, size_t errlen);
 unsigned long kd_hs_count(void);
+/* " installs=N derive-ns=N install-ns=N" for INFO */
+void kd_hs_install_stats(char *buf, size_t len);
 
 /* ---- ctl.c ---- */
 int kd_ctl_init(void);
