@@ -163,9 +163,10 @@ int kdtls_cfg_set(struct kdtls_cfg *dst, const struct kdtls_config *src,
 		*why = "PSK identity hint too long (128 bytes at most)";
 		goto err;
 	}
-	err = dup_str(&c.keylog, src->keylog_file, 4096);
-	if (err) {
-		*why = "key log file name too long";
+	if (src->keylog_file && *src->keylog_file) {
+		/* kdtlsd's [tls] keylog_file does it, for every connection */
+		*why = "no per-connection key log: set kdtlsd's [tls] keylog_file";
+		err = -EOPNOTSUPP;
 		goto err;
 	}
 	err = take_pem(&c.cert, src->cert_pem, src->cert_file, why,

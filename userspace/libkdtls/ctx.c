@@ -206,6 +206,13 @@ static void sock_forget(struct kdtls_ctx *ctx, struct kdtls_sock *s)
 			break;
 		}
 	}
+	while (s->held) {
+		struct kdtls_held *h = s->held;
+
+		s->held = h->next;
+		free(h);
+	}
+	free(s->rxbuf);
 	free(s);
 }
 
@@ -257,6 +264,7 @@ int kdtls_ctl_sock(struct kdtls_ctx *ctx, int fd, unsigned int mtu,
 		return -ENOMEM;
 	}
 	s->fd = fd;
+	s->held_tail = &s->held;
 	s->dev = st.st_dev;
 	s->ino = st.st_ino;
 	s->id = strtoul(id, NULL, 10);

@@ -75,8 +75,20 @@ void kdtls_cfg_free(struct kdtls_cfg *c);
 char *kdtls_cfg_args(const struct kdtls_cfg *c, bool server);
 
 /* ---- ctx.c ---- */
+/* a datagram kdtls_read_datagram() read for another peer's object */
+struct kdtls_held {
+	struct kdtls_held *next;
+	struct sockaddr_storage from;
+	size_t len;
+	uint8_t data[];
+};
+#define KDTLS_MAX_HELD	64
+
 struct kdtls_sock {
 	struct kdtls_sock *next;
+	struct kdtls_held *held, **held_tail;
+	unsigned int n_held;
+	uint8_t *rxbuf;			/* 64 KiB, kdtls_read_datagram() */
 	int fd;			/* the application's */
 	dev_t dev;
 	ino_t ino;

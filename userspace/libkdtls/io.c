@@ -5,6 +5,7 @@
  * receive, from recvmsg() or from an io_uring multishot RECVMSG buffer.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <linux/kdtls.h>
 #include <linux/io_uring.h>
@@ -150,14 +151,70 @@ KDTLS_EXPORT ssize_t kdtls_recv_any(int fd, void *buf, size_t len,
 	return n;
 }
 
+/* A datagram of @d's peer held earlier: its length, or -EAGAIN. */
+static ssize_t take_held(struct kdtls *d, void *buf, size_t len)
+{
+	struct kdtls_sock *s = d->sock;
+	struct kdtls_held **pp, *h;
+	ssize_t n;
+
+	for (pp = &s->held; (h = *pp); pp = &h->next) {
+		if (!kdtls_addr_equal(&h->from, &d->peer))
+			continue;
+		*pp = h->next;
+		if (s->held_tail == &h->next)
+			s->held_tail = pp;
+		s->n_held--;
+		n = h->len < len ? h->len : len;
+		memcpy(buf, h->data, n);
+		free(h);
+		return n;
+	}
+	return -EAGAIN;
+}
+
+/* Keep another peer's datagram for its own object (the oldest goes when
+ * KDTLS_MAX_HELD are waiting: nobody reads that peer). */
+static void hold(struct kdtls_sock *s, const struct sockaddr_storage *from,
+		 const void *buf, size_t len)
+{
+	struct kdtls_held *h = malloc(sizeof(*h) + len);
+
+	if (!h)
+		return;
+	if (s->n_held >= KDTLS_MAX_HELD) {
+		struct kdtls_held *old = s->held;
+
+		s->held = old->next;
+		if (!s->held)
+			s->held_tail = &s->held;
+		s->n_held--;
+		free(old);
+	}
+	h->from = *from;
+	h->len = len;
+	memcpy(h->data, buf, len);
+	h->next = NULL;
+	*s->held_tail = h;
+	s->held_tail = &h->next;
+	s->n_held++;
+}
+
+/*
+ * Only this object's peer's datagrams: on a socket shared by several peers
+ * (a server), a datagram of another peer read here is held for that peer's
+ * object (its next kdtls_read_datagram() returns it), never returned as
+ * this one's.
+ */
 KDTLS_EXPORT ssize_t kdtls_read_datagram(struct kdtls *d, int fd, void *buf,
 					 size_t len)
 {
 	struct sockaddr_storage from;
+	uint8_t *tmp;
 	socklen_t fl = sizeof(from);
+	bool held_other = false;
 	ssize_t n;
 	int type;
-	char b;
 
 	if (!d)
 		return -EINVAL;
@@ -167,39 +224,55 @@ KDTLS_EXPORT ssize_t kdtls_read_datagram(struct kdtls *d, int fd, void *buf,
 	if (!on_sock(d, fd) || (len && !buf))
 		return kdtls_err_set(&d->err, KDTLS_ERR_INVALID_INPUT, -EINVAL,
 				     "not the connection's socket or no buffer");
-	/* look at the sender first: another peer's datagram stays queued */
-	n = recvfrom(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT, (void *)&from, &fl);
-	if (n < 0)
-		return kdtls_err_set(&d->err, errno == EAGAIN ?
-				     KDTLS_ERR_NONE : KDTLS_ERR_SOCKET, -errno,
-				     "%s", errno == EAGAIN ? "" :
-				     strerror(errno));
-	if (!kdtls_addr_equal(&from, &d->peer))
-		return kdtls_err_set(&d->err, KDTLS_ERR_TLS_NON_FATAL, -EAGAIN,
-				     "the next datagram is from another peer");
-	n = kdtls_recv_any(fd, buf, len, &from, &fl, &type);
-	if (n < 0)
-		return kdtls_err_set(&d->err, KDTLS_ERR_SOCKET, n, "recv: %s",
-				     strerror(-n));
-	if (!kdtls_addr_equal(&from, &d->peer))	/* raced another reader */
-		return kdtls_err_set(&d->err, KDTLS_ERR_TLS_NON_FATAL, -EAGAIN,
-				     "a datagram from another peer was read");
+	n = take_held(d, buf, len);
+	if (n >= 0) {
+		kdtls_err_clear(&d->err);
+		return n;
+	}
+	if (!d->sock->rxbuf) {
+		d->sock->rxbuf = malloc(65536);
+		if (!d->sock->rxbuf)
+			return kdtls_err_set(&d->err, KDTLS_ERR_SOCKET,
+					     -ENOMEM, "out of memory");
+	}
+	tmp = d->sock->rxbuf;
+	for (;;) {
+		fl = sizeof(from);
+		n = kdtls_recv_any(fd, tmp, 65536, &from, &fl, &type);
+		if (n == -EAGAIN) {
+			if (held_other)
+				return kdtls_err_set(&d->err,
+					KDTLS_ERR_TLS_NON_FATAL, -EAGAIN,
+					"only other peers' datagrams (held for them)");
+			kdtls_err_clear(&d->err);
+			return -EAGAIN;
+		}
+		if (n < 0)
+			return kdtls_err_set(&d->err, KDTLS_ERR_SOCKET, n,
+					     "recv: %s", strerror(-n));
+		if (kdtls_addr_equal(&from, &d->peer))
+			break;
+		if (type == KDTLS_CT_APPLICATION_DATA)
+			hold(d->sock, &from, tmp, n);
+		held_other = true;
+	}
 	if (type == KDTLS_CT_ALERT) {
-		const uint8_t *a = buf;
-
-		if (n >= 2 && (a[1] == 0 || a[0] == 2)) {
+		if (n >= 2 && (tmp[1] == 0 || tmp[0] == 2)) {
 			d->state = KDTLS_HANDSHAKE_NOT_STARTED;
-			if (a[1] == 0)
+			if (tmp[1] == 0)
 				return kdtls_err_set(&d->err,
 					KDTLS_ERR_REMOTE_CLOSED, -ECONNRESET,
 					"the peer closed the connection");
 			return kdtls_err_set(&d->err, KDTLS_ERR_TLS_FATAL,
 					     -ECONNRESET, "fatal alert %u",
-					     n >= 2 ? a[1] : 0);
+					     tmp[1]);
 		}
 		return kdtls_err_set(&d->err, KDTLS_ERR_TLS_NON_FATAL, -EAGAIN,
 				     "warning alert from the peer");
 	}
+	if ((size_t)n > len)
+		n = len;		/* as recv(): the rest is discarded */
+	memcpy(buf, tmp, n);
 	kdtls_err_clear(&d->err);
 	return n;
 }

@@ -171,7 +171,8 @@ int kdtls_addr_parse(const char *s, struct sockaddr_storage *ss)
 	port = strtoul(colon + 1, &end, 10);
 	if (errno || !colon[1] || *end || !port || port > 65535)
 		return -EINVAL;
-	if (inet_pton(AF_INET, host, &((struct sockaddr_in *)ss)->sin_addr) == 1) {
+	if (*s != '[' &&
+	    inet_pton(AF_INET, host, &((struct sockaddr_in *)ss)->sin_addr) == 1) {
 		ss->ss_family = AF_INET;
 		((struct sockaddr_in *)ss)->sin_port = htons(port);
 		return 0;

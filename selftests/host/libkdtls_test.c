@@ -1,0 +1,714 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libkdtls's pure parts on the host, with ASan/UBSan: the control-protocol
+ * codec, peer addresses, error names, configuration checks, the cookie
+ * verifier (tables), and the QDtls state machine against a scripted fake
+ * kdtlsd (a forked child on a SOCK_SEQPACKET socket: no kernel, no
+ * OpenSSL handshake).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "internal.h"
+
+/* ---- codec ------------------------------------------------------------- */
+
+static const struct {
+	const char *line;
+	int ret;
+	const char *kind, *name, *key, *val;
+} msg_tab[] = {
+	{ "OK sock=3", 0, "OK", NULL, "sock", "3" },
+	{ "OK", 0, "OK", NULL, NULL, NULL },
+	{ "ERR code=EPERM msg=not%20ignored", 0, "ERR", NULL, "msg",
+	  "not ignored" },
+	{ "EVENT peer-closed sock=1 peer=1.2.3.4:5", 0, "EVENT",
+	  "peer-closed", "peer", "1.2.3.4:5" },
+	{ "EVENT data len=2 hex=6869\n", 0, "EVENT", "data", "hex", "6869" },
+	{ "EVENT x reasons=a%25b", 0, "EVENT", "x", "reasons", "a%b" },
+	{ "EVENT", -EINVAL, NULL, NULL, NULL, NULL },
+	{ "EVENT k=v", -EINVAL, NULL, NULL, NULL, NULL },
+	{ "HELLO version=1", -EINVAL, NULL, NULL, NULL, NULL },
+	{ "OK novalue", -EINVAL, NULL, NULL, NULL, NULL },
+	{ "OK =v", -EINVAL, NULL, NULL, NULL, NULL },
+	{ "OK k=%zz", -EINVAL, NULL, NULL, NULL, NULL },
+	{ "OK k=%00", -EINVAL, NULL, NULL, NULL, NULL },
+	{ "", -EINVAL, NULL, NULL, NULL, NULL },
+};
+
+TEST(msg_parse_table)
+{
+	for (unsigned int i = 0; i < ARRAY_SIZE(msg_tab); i++) {
+		char line[256];
+		struct kdtls_msg m;
+		int ret;
+
+		snprintf(line, sizeof(line), "%s", msg_tab[i].line);
+		ret = kdtls_msg_parse_line(line, &m);
+		EXPECT_EQ(ret, msg_tab[i].ret);
+		if (ret || msg_tab[i].ret)
+			continue;
+		EXPECT_EQ(strcmp(m.kind, msg_tab[i].kind), 0);
+		if (msg_tab[i].name)
+			EXPECT_EQ(strcmp(m.name, msg_tab[i].name), 0);
+		if (msg_tab[i].key) {
+			const char *v = kdtls_msg_get(&m, msg_tab[i].key);
+
+			ASSERT_TRUE(v != NULL);
+			EXPECT_EQ(strcmp(v, msg_tab[i].val), 0);
+		}
+		EXPECT_TRUE(kdtls_msg_get(&m, "absent") == NULL);
+	}
+}
+
+TEST(msg_too_many_args)
+{
+	char line[2048] = "OK";
+	struct kdtls_msg m;
+
+	for (int i = 0; i <= KDTLS_MSG_MAX_ARGS; i++)
+		sprintf(line + strlen(line), " k%d=v", i);
+	EXPECT_EQ(kdtls_msg_parse_line(line, &m), -EINVAL);
+}
+
+TEST(escape_roundtrip)
+{
+	unsigned char all[255];
+	char *e;
+
+	for (int i = 0; i < 255; i++)
+		all[i] = i + 1;
+	e = kdtls_msg_escape(all, sizeof(all));
+	ASSERT_TRUE(e != NULL);
+	EXPECT_TRUE(strpbrk(e, " \n\r\t") == NULL);
+	for (const char *p = e; *p; p++)
+		EXPECT_TRUE(*p > 0x20 && *p < 0x7f);
+	ASSERT_EQ(kdtls_msg_unescape(e), 0);
+	EXPECT_EQ(strlen(e), sizeof(all));
+	EXPECT_EQ(memcmp(e, all, sizeof(all)), 0);
+	free(e);
+}
+
+static const struct {
+	const char *s;
+	int ret;
+	int family;
+	const char *back;
+} addr_tab[] = {
+	{ "127.0.0.1:4433", 0, AF_INET, "127.0.0.1:4433" },
+	{ "[::1]:5", 0, AF_INET6, "[::1]:5" },
+	{ "[::ffff:1.2.3.4]:9", 0, AF_INET6, "[::ffff:1.2.3.4]:9" },
+	{ "1.2.3.4", -EINVAL, 0, NULL },
+	{ "1.2.3.4:0", -EINVAL, 0, NULL },
+	{ "1.2.3.4:65536", -EINVAL, 0, NULL },
+	{ "1.2.3.4:x", -EINVAL, 0, NULL },
+	{ "::1:5", -EINVAL, 0, NULL },
+	{ "[::1]5", -EINVAL, 0, NULL },
+	{ "host:5", -EINVAL, 0, NULL },
+	{ "[1.2.3.4]:5", -EINVAL, 0, NULL },
+};
+
+TEST(addr_parse_format_table)
+{
+	for (unsigned int i = 0; i < ARRAY_SIZE(addr_tab); i++) {
+		struct sockaddr_storage ss;
+		char back[64];
+
+		EXPECT_EQ(kdtls_addr_parse(addr_tab[i].s, &ss),
+			  addr_tab[i].ret);
+		if (addr_tab[i].ret)
+			continue;
+		EXPECT_EQ(ss.ss_family, addr_tab[i].family);
+		ASSERT_EQ(kdtls_addr_format((void *)&ss, back, sizeof(back)),
+			  0);
+		EXPECT_EQ(strcmp(back, addr_tab[i].back), 0);
+	}
+}
+
+TEST(addr_equal_mapped)
+{
+	struct sockaddr_storage a, b, c;
+
+	ASSERT_EQ(kdtls_addr_parse("1.2.3.4:9", &a), 0);
+	ASSERT_EQ(kdtls_addr_parse("[::ffff:1.2.3.4]:9", &b), 0);
+	ASSERT_EQ(kdtls_addr_parse("[::ffff:1.2.3.4]:10", &c), 0);
+	EXPECT_TRUE(kdtls_addr_equal(&a, &b));
+	EXPECT_FALSE(kdtls_addr_equal(&a, &c));
+	EXPECT_FALSE(kdtls_addr_equal(&b, &c));
+}
+
+static const struct {
+	const char *addr;
+	uint16_t port;
+	int ret;
+} check_tab[] = {
+	{ "127.0.0.1", 1, 0 },
+	{ "0.0.0.0", 1, -EINVAL },
+	{ "255.255.255.255", 1, -EINVAL },
+	{ "224.0.0.251", 1, -EINVAL },
+	{ "127.0.0.1", 0, -EINVAL },
+	{ "::1", 1, 0 },
+	{ "::", 1, -EINVAL },
+	{ "ff05::2", 1, -EINVAL },
+	{ "::ffff:0.0.0.0", 1, -EINVAL },
+	{ "::ffff:10.0.0.1", 1, 0 },
+	{ "::1", 0, -EINVAL },
+};
+
+TEST(addr_check_table)
+{
+	for (unsigned int i = 0; i < ARRAY_SIZE(check_tab); i++) {
+		struct sockaddr_in in = { .sin_family = AF_INET,
+					  .sin_port = htons(check_tab[i].port) };
+		struct sockaddr_in6 in6 = { .sin6_family = AF_INET6,
+					    .sin6_port = htons(check_tab[i].port) };
+		const char *why = NULL;
+		int ret;
+
+		if (inet_pton(AF_INET, check_tab[i].addr, &in.sin_addr) == 1)
+			ret = kdtls_addr_check((void *)&in, sizeof(in), &why);
+		else if (inet_pton(AF_INET6, check_tab[i].addr,
+				   &in6.sin6_addr) == 1)
+			ret = kdtls_addr_check((void *)&in6, sizeof(in6), &why);
+		else
+			ret = 1;
+		EXPECT_EQ(ret, check_tab[i].ret);
+		if (ret)
+			EXPECT_TRUE(why && *why);
+	}
+	{
+		struct sockaddr_un un = { .sun_family = AF_UNIX };
+		const char *why;
+
+		EXPECT_EQ(kdtls_addr_check((void *)&un, sizeof(un), &why),
+			  -EINVAL);
+	}
+}
+
+TEST(errno_names)
+{
+	EXPECT_EQ(kdtls_errno_from_name("EPERM"), EPERM);
+	EXPECT_EQ(kdtls_errno_from_name("ENOENT"), ENOENT);
+	EXPECT_EQ(kdtls_errno_from_name("EPROTONOSUPPORT"), EPROTONOSUPPORT);
+	EXPECT_EQ(kdtls_errno_from_name("ENOPE"), EPROTO);
+}
+
+TEST(error_names)
+{
+	EXPECT_EQ(strcmp(kdtls_error_name(KDTLS_ERR_NONE), "NoError"), 0);
+	EXPECT_EQ(strcmp(kdtls_error_name(KDTLS_ERR_TLS_NON_FATAL),
+			 "TlsNonFatalError"), 0);
+	EXPECT_TRUE(kdtls_error_name(9) == NULL);
+	EXPECT_EQ(KDTLS_ERR_PEER_VERIFICATION, 5);
+	EXPECT_EQ(KDTLS_HANDSHAKE_COMPLETE, 3);
+}
+
+TEST(config_checks)
+{
+	struct kdtls_cfg c = { 0 };
+	struct kdtls_config cfg;
+	const char *why = NULL;
+	char *args;
+
+	kdtls_config_init(&cfg);
+	EXPECT_EQ(kdtls_cfg_set(&c, &cfg, &why), 0);
+	args = kdtls_cfg_args(&c, false);
+	ASSERT_TRUE(args != NULL);
+	EXPECT_EQ(strcmp(args, ""), 0);		/* defaults: nothing sent */
+	free(args);
+	cfg.protocol = KDTLS_PROTO_DTLS1_0_OR_LATER;
+	EXPECT_EQ(kdtls_cfg_set(&c, &cfg, &why), -EPROTONOSUPPORT);
+	cfg.protocol = 42;
+	EXPECT_EQ(kdtls_cfg_set(&c, &cfg, &why), -EINVAL);
+	cfg.protocol = KDTLS_PROTO_DTLS1_2;
+	cfg.cert_pem = "-----BEGIN CERTIFICATE-----\nabc\n";
+	EXPECT_EQ(kdtls_cfg_set(&c, &cfg, &why), -EINVAL);
+	EXPECT_TRUE(strstr(why, "private key") != NULL);
+	cfg.key_pem = "-----BEGIN PRIVATE KEY-----\nk y\n";
+	cfg.ciphers = "PSK-AES128-GCM-SHA256";
+	cfg.verify_depth = 2;
+	cfg.psk_identity_hint = "h i";
+	EXPECT_EQ(kdtls_cfg_set(&c, &cfg, &why), 0);
+	args = kdtls_cfg_args(&c, true);
+	ASSERT_TRUE(args != NULL);
+	EXPECT_TRUE(strstr(args, " key=-----BEGIN%20PRIVATE%20KEY-----%0Ak%20y%0A"));
+	EXPECT_TRUE(strstr(args, " ciphers=PSK-AES128-GCM-SHA256"));
+	EXPECT_TRUE(strstr(args, " verify-depth=2"));
+	EXPECT_TRUE(strstr(args, " psk-hint=h%20i"));
+	free(args);
+	args = kdtls_cfg_args(&c, false);	/* no hint from a client */
+	EXPECT_TRUE(strstr(args, "psk-hint") == NULL);
+	free(args);
+	cfg.keylog_file = "/tmp/keys";
+	EXPECT_EQ(kdtls_cfg_set(&c, &cfg, &why), -EOPNOTSUPP);
+	kdtls_cfg_free(&c);
+}
+
+/* ---- the cookie verifier ---------------------------------------------- */
+
+static size_t client_hello(uint8_t *b, const uint8_t *cookie, size_t clen,
+			   uint8_t seed)
+{
+	size_t body = 2 + 32 + 1 + 1 + clen + 2 + 4 + 2, n = 0, i;
+
+	b[n++] = 22; b[n++] = 0xfe; b[n++] = 0xfd;
+	memset(b + n, 0, 8); n += 8;
+	b[10] = 1;
+	b[n++] = (12 + body) >> 8; b[n++] = (12 + body) & 0xff;
+	b[n++] = 1; b[n++] = 0; b[n++] = body >> 8; b[n++] = body & 0xff;
+	b[n++] = 0; b[n++] = 0;
+	b[n++] = 0; b[n++] = 0; b[n++] = 0;
+	b[n++] = 0; b[n++] = body >> 8; b[n++] = body & 0xff;
+	b[n++] = 0xfe; b[n++] = 0xfd;
+	for (i = 0; i < 32; i++)
+		b[n++] = i + seed;
+	b[n++] = 0;
+	b[n++] = clen;
+	if (clen)
+		memcpy(b + n, cookie, clen);
+	n += clen;
+	b[n++] = 0; b[n++] = 4;
+	b[n++] = 0xc0; b[n++] = 0x2b; b[n++] = 0xc0; b[n++] = 0x2c;
+	b[n++] = 1; b[n++] = 0;
+	return n;
+}
+
+static const struct {
+	enum kdtls_hash hash;
+	size_t cookie_len;
+} hash_tab[] = {
+	{ KDTLS_HASH_SHA1, 20 }, { KDTLS_HASH_SHA256, 32 },
+	{ KDTLS_HASH_SHA384, 48 }, { KDTLS_HASH_SHA512, 64 },
+};
+
+TEST(verifier_table)
+{
+	static const uint8_t secret[] = "0123456789abcdef";
+	struct sockaddr_in6 a6 = { .sin6_family = AF_INET6,
+				   .sin6_port = htons(4000) };
+	uint8_t hello[256], hvr[128], cookie[64];
+	size_t n, hl;
+
+	a6.sin6_addr.s6_addr[15] = 1;
+	for (unsigned int i = 0; i < ARRAY_SIZE(hash_tab); i++) {
+		struct kdtls_generator_params p = { hash_tab[i].hash, secret,
+						    16 };
+		struct kdtls_verifier *v;
+
+		ASSERT_EQ(kdtls_verifier_new(&v), 0);
+		ASSERT_EQ(kdtls_verifier_set_cookie_generator_params(v, &p), 0);
+		n = client_hello(hello, NULL, 0, 0);
+		ASSERT_EQ(kdtls_verifier_check(v, hello, n, (void *)&a6,
+					       sizeof(a6), hvr, sizeof(hvr),
+					       &hl), 0);
+		EXPECT_EQ(hl, 28 + hash_tab[i].cookie_len);
+		EXPECT_EQ(hvr[27], hash_tab[i].cookie_len);
+		EXPECT_EQ(hvr[10], 1);		/* the ClientHello's seq */
+		EXPECT_LE(hl, n + hash_tab[i].cookie_len);
+		memcpy(cookie, hvr + 28, hash_tab[i].cookie_len);
+		n = client_hello(hello, cookie, hash_tab[i].cookie_len, 0);
+		EXPECT_EQ(kdtls_verifier_check(v, hello, n, (void *)&a6,
+					       sizeof(a6), hvr, sizeof(hvr),
+					       &hl), 1);
+		/* another client random: the cookie no longer matches */
+		n = client_hello(hello, cookie, hash_tab[i].cookie_len, 1);
+		EXPECT_EQ(kdtls_verifier_check(v, hello, n, (void *)&a6,
+					       sizeof(a6), hvr, sizeof(hvr),
+					       &hl), 0);
+		/* a cookie one byte off */
+		cookie[0] ^= 1;
+		n = client_hello(hello, cookie, hash_tab[i].cookie_len, 0);
+		EXPECT_EQ(kdtls_verifier_check(v, hello, n, (void *)&a6,
+					       sizeof(a6), hvr, sizeof(hvr),
+					       &hl), 0);
+		kdtls_verifier_free(v);
+	}
+}
+
+TEST(verifier_bad_input)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(1),
+				 .sin_addr.s_addr = htonl(0x0a000001) };
+	struct kdtls_generator_params p = { 0 };
+	struct kdtls_verifier *v;
+	uint8_t hello[256], hvr[128];
+	size_t n, hl;
+
+	EXPECT_EQ(kdtls_verifier_new(NULL), -EINVAL);
+	ASSERT_EQ(kdtls_verifier_new(&v), 0);
+	EXPECT_EQ(kdtls_verifier_set_cookie_generator_params(v, &p), -EINVAL);
+	EXPECT_EQ(kdtls_verifier_error(v), KDTLS_ERR_INVALID_INPUT);
+	n = client_hello(hello, NULL, 0, 0);
+	for (size_t cut = 0; cut < n; cut++)
+		EXPECT_EQ(kdtls_verifier_check(v, hello, cut, (void *)&a,
+					       sizeof(a), hvr, sizeof(hvr),
+					       &hl), -EINVAL);
+	hello[13] = 2;		/* ServerHello */
+	EXPECT_EQ(kdtls_verifier_check(v, hello, n, (void *)&a, sizeof(a),
+				       hvr, sizeof(hvr), &hl), -EINVAL);
+	n = client_hello(hello, NULL, 0, 0);
+	hello[4] = 1;		/* epoch 1 */
+	EXPECT_EQ(kdtls_verifier_check(v, hello, n, (void *)&a, sizeof(a),
+				       hvr, sizeof(hvr), &hl), -EINVAL);
+	n = client_hello(hello, NULL, 0, 0);
+	hello[21] = 1;		/* fragment_length != length: a fragment */
+	EXPECT_EQ(kdtls_verifier_check(v, hello, n, (void *)&a, sizeof(a),
+				       hvr, sizeof(hvr), &hl), -EINVAL);
+	n = client_hello(hello, NULL, 0, 0);
+	EXPECT_EQ(kdtls_verifier_check(v, hello, n, (void *)&a, sizeof(a),
+				       hvr, 27, &hl), -ENOSPC);
+	EXPECT_EQ(kdtls_verifier_check(v, hello, n, (void *)&a, sizeof(a),
+				       hvr, sizeof(hvr), &hl), 0);
+	EXPECT_EQ(kdtls_verifier_error(v), KDTLS_ERR_NONE);
+	EXPECT_EQ(kdtls_verifier_check(NULL, hello, n, (void *)&a, sizeof(a),
+				       hvr, sizeof(hvr), &hl), -EINVAL);
+	kdtls_verifier_free(v);
+}
+
+/* ---- the state machine against a scripted kdtlsd --------------------- */
+
+static void fake_reply(int fd, const char *fmt, const char *peer)
+{
+	char buf[512];
+
+	snprintf(buf, sizeof(buf), fmt, peer);
+	send(fd, buf, strlen(buf), MSG_NOSIGNAL);
+}
+
+/* The fake daemon: answers by verb; an EVENT may precede a reply. */
+static void fake_kdtlsd(int lfd)
+{
+	int fd = accept(lfd, NULL, NULL);
+	char line[70000];
+	ssize_t n;
+
+	while ((n = recv(fd, line, sizeof(line) - 1, 0)) > 0) {
+		char peer[64] = "", *p;
+
+		line[n] = 0;
+		p = strstr(line, "peer=");
+		if (p)
+			sscanf(p + 5, "%63s", peer);
+		if (!strncmp(line, "HELLO", 5)) {
+			fake_reply(fd, "OK version=1 daemon=fake", peer);
+		} else if (!strncmp(line, "ATTACH", 6)) {
+			fake_reply(fd, "OK sock=7", peer);
+		} else if (!strncmp(line, "CONNECT", 7) &&
+			   strstr(line, "name=bad.name")) {
+			fake_reply(fd, "OK", peer);
+			fake_reply(fd, "EVENT verify-failed errors=62,10 "
+				   "reasons=hostname%%20mismatch sock=7 peer=%s",
+				   peer);
+		} else if (!strncmp(line, "CONNECT", 7) &&
+			   strstr(line, "name=timeout.name")) {
+			fake_reply(fd, "OK", peer);
+			fake_reply(fd, "EVENT timeout reason=retransmissions "
+				   "sock=7 peer=%s", peer);
+		} else if (!strncmp(line, "CONNECT", 7) &&
+			   strstr(line, "psk=ask")) {
+			fake_reply(fd, "OK", peer);
+			fake_reply(fd, "EVENT psk-required hint=the%%20hint "
+				   "sock=7 peer=%s", peer);
+		} else if (!strncmp(line, "CONNECT", 7) &&
+			   strstr(line, "ciphers=BAD")) {
+			fake_reply(fd, "ERR code=EINVAL msg=no%%20usable%%20cipher",
+				   peer);
+		} else if (!strncmp(line, "CONNECT", 7)) {
+			/* the event before the reply: queued by the library */
+			fake_reply(fd, "EVENT handshake-complete cipher=aes-128-gcm "
+				   "suite=ECDHE-ECDSA-AES128-GCM-SHA256 "
+				   "protocol=DTLSv1.2 role=client sock=7 peer=%s",
+				   peer);
+			fake_reply(fd, "OK", peer);
+		} else if (!strncmp(line, "PSK", 3)) {
+			fake_reply(fd, "OK", peer);
+			if (strstr(line, "identity=me") &&
+			    strstr(line, "key=0102ff"))
+				fake_reply(fd, "EVENT handshake-complete "
+					   "cipher=aes-128-gcm suite=PSK-AES128-GCM-SHA256 "
+					   "protocol=DTLSv1.2 role=client sock=7 peer=%s",
+					   peer);
+		} else if (!strncmp(line, "RESUME", 6)) {
+			if (strstr(line, "ignore=62,10") ||
+			    strstr(line, "ignore=10,62")) {
+				fake_reply(fd, "OK", peer);
+				fake_reply(fd, "EVENT handshake-complete "
+					   "cipher=aes-128-gcm suite=S "
+					   "protocol=DTLSv1.2 role=client sock=7 peer=%s",
+					   peer);
+			} else {
+				fake_reply(fd, "ERR code=EPERM msg=not%%20ignored",
+					   peer);
+			}
+		} else if (!strncmp(line, "SERVE", 5)) {
+			fake_reply(fd, "OK", peer);
+			fake_reply(fd, "EVENT handshake-complete cipher=aes-256-gcm "
+				   "suite=X protocol=DTLSv1.2 role=server sock=7 "
+				   "peer=%s", "[::ffff:10.1.1.1]:777");
+			fake_reply(fd, "EVENT data len=2 hex=6869 sock=7 peer=%s",
+				   "10.1.1.1:777");
+			fake_reply(fd, "EVENT peer-closed sock=7 peer=%s",
+				   "10.1.1.1:777");
+			fake_reply(fd, "EVENT handshake-failed reason=x sock=7 "
+				   "peer=%s", "10.9.9.9:1");
+		} else if (!strncmp(line, "ABORT", 5) ||
+			   !strncmp(line, "SHUTDOWN", 8)) {
+			fake_reply(fd, "OK", peer);
+		} else if (!strncmp(line, "QUIT", 4)) {
+			break;
+		} else {
+			fake_reply(fd, "ERR code=EOPNOTSUPP msg=unknown", peer);
+		}
+	}
+	_exit(0);
+}
+
+FIXTURE(fake) {
+	char path[108];
+	pid_t pid;
+	struct kdtls_ctx *ctx;
+	int udp;
+	int events[16];
+	int n;
+	struct kdtls *last;
+	char data[16];
+};
+
+static void ev_cb(const struct kdtls_event *ev, void *user)
+{
+	FIXTURE_DATA(fake) *self = user;
+
+	if (self->n < 16)
+		self->events[self->n++] = ev->type;
+	self->last = ev->dtls;
+	if (ev->type == KDTLS_EV_DATA && ev->len < sizeof(self->data))
+		memcpy(self->data, ev->data, ev->len);
+}
+
+FIXTURE_SETUP(fake)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int lfd;
+
+	snprintf(self->path, sizeof(self->path), "/tmp/libkdtls-fake.%d",
+		 getpid());
+	strcpy(sun.sun_path, self->path);
+	unlink(self->path);
+	lfd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+	ASSERT_GE(lfd, 0);
+	ASSERT_EQ(bind(lfd, (void *)&sun, sizeof(sun)), 0);
+	ASSERT_EQ(listen(lfd, 1), 0);
+	self->pid = fork();
+	if (!self->pid)
+		fake_kdtlsd(lfd);
+	close(lfd);
+	ASSERT_EQ(kdtls_ctx_new(&self->ctx, self->path), 0);
+	self->udp = socket(AF_INET, SOCK_DGRAM, 0);
+	ASSERT_GE(self->udp, 0);
+}
+
+FIXTURE_TEARDOWN(fake)
+{
+	kdtls_ctx_free(self->ctx);
+	close(self->udp);
+	kill(self->pid, SIGKILL);
+	waitpid(self->pid, NULL, 0);
+	unlink(self->path);
+}
+
+static struct kdtls *client(FIXTURE_DATA(fake) *self, const char *name)
+{
+	struct kdtls *d;
+
+	if (kdtls_new(self->ctx, KDTLS_MODE_CLIENT, &d))
+		return NULL;
+	kdtls_set_event_cb(d, ev_cb, self);
+	if (kdtls_set_peer_str(d, "192.0.2.1", 4433, name)) {
+		kdtls_free(d);
+		return NULL;
+	}
+	return d;
+}
+
+static void settle(FIXTURE_DATA(fake) *self)
+{
+	for (int i = 0; i < 20; i++) {
+		kdtls_ctx_dispatch(self->ctx);
+		usleep(5000);
+	}
+}
+
+TEST_F(fake, event_before_reply_is_queued)
+{
+	struct kdtls *d = client(self, "good.name");
+	struct pollfd p;
+
+	ASSERT_TRUE(d != NULL);
+	ASSERT_EQ(kdtls_do_handshake(d, self->udp), 0);
+	EXPECT_EQ(kdtls_handshake_state(d), KDTLS_HANDSHAKE_IN_PROGRESS);
+	/* the event came before OK: the context fd must still wake us */
+	p.fd = kdtls_ctx_fd(self->ctx);
+	p.events = POLLIN;
+	EXPECT_EQ(poll(&p, 1, 1000), 1);
+	EXPECT_EQ(kdtls_ctx_dispatch(self->ctx), 1);
+	EXPECT_EQ(self->n, 1);
+	EXPECT_EQ(self->events[0], KDTLS_EV_HANDSHAKE_COMPLETE);
+	EXPECT_EQ(kdtls_handshake_state(d), KDTLS_HANDSHAKE_COMPLETE);
+	EXPECT_EQ(strcmp(kdtls_session_cipher(d),
+			 "ECDHE-ECDSA-AES128-GCM-SHA256"), 0);
+	EXPECT_EQ(strcmp(kdtls_session_kernel_cipher(d), "aes-128-gcm"), 0);
+	EXPECT_EQ(kdtls_session_protocol(d), KDTLS_PROTO_DTLS1_2);
+	EXPECT_EQ(poll(&p, 1, 0), 0);		/* nothing left */
+	EXPECT_EQ(kdtls_shutdown(d), 0);
+	EXPECT_EQ(kdtls_handshake_state(d), KDTLS_HANDSHAKE_NOT_STARTED);
+}
+
+TEST_F(fake, verify_failed_resume)
+{
+	struct kdtls *d = client(self, "bad.name");
+	int codes[4], ign[2] = { 10, 62 };
+
+	ASSERT_TRUE(d != NULL);
+	ASSERT_EQ(kdtls_do_handshake(d, self->udp), 0);
+	settle(self);
+	ASSERT_EQ(kdtls_handshake_state(d), KDTLS_PEER_VERIFICATION_FAILED);
+	EXPECT_EQ(kdtls_error(d), KDTLS_ERR_PEER_VERIFICATION);
+	EXPECT_TRUE(strstr(kdtls_error_string(d), "hostname mismatch"));
+	EXPECT_EQ(kdtls_peer_verification_errors(d, codes, 1), 2);
+	EXPECT_EQ(codes[0], 62);
+	EXPECT_EQ(kdtls_peer_verification_errors(d, codes, 4), 2);
+	EXPECT_EQ(codes[1], 10);
+	EXPECT_EQ(kdtls_resume_handshake(d), -EPERM);
+	ASSERT_EQ(kdtls_ignore_verification_errors(d, ign, 1), 0);
+	EXPECT_EQ(kdtls_resume_handshake(d), -EPERM);
+	EXPECT_EQ(kdtls_error(d), KDTLS_ERR_PEER_VERIFICATION);
+	ASSERT_EQ(kdtls_ignore_verification_errors(d, ign, 2), 0);
+	EXPECT_EQ(kdtls_resume_handshake(d), 0);
+	settle(self);
+	EXPECT_EQ(kdtls_handshake_state(d), KDTLS_HANDSHAKE_COMPLETE);
+}
+
+TEST_F(fake, preset_ignore_resumes_by_itself)
+{
+	struct kdtls *d = client(self, "bad.name");
+	int ign[2] = { 62, 10 };
+
+	ASSERT_TRUE(d != NULL);
+	ASSERT_EQ(kdtls_ignore_verification_errors(d, ign, 2), 0);
+	ASSERT_EQ(kdtls_do_handshake(d, self->udp), 0);
+	settle(self);
+	EXPECT_EQ(kdtls_handshake_state(d), KDTLS_HANDSHAKE_COMPLETE);
+	EXPECT_EQ(self->n, 1);
+	EXPECT_EQ(self->events[0], KDTLS_EV_HANDSHAKE_COMPLETE);
+}
+
+TEST_F(fake, timeout_and_handle_timeout)
+{
+	struct kdtls *d = client(self, "timeout.name");
+
+	ASSERT_TRUE(d != NULL);
+	ASSERT_EQ(kdtls_do_handshake(d, self->udp), 0);
+	settle(self);
+	ASSERT_EQ(self->n, 1);
+	EXPECT_EQ(self->events[0], KDTLS_EV_HANDSHAKE_TIMEOUT);
+	EXPECT_EQ(kdtls_handshake_state(d), KDTLS_HANDSHAKE_NOT_STARTED);
+	EXPECT_EQ(kdtls_handle_timeout(d), 1);
+	EXPECT_EQ(kdtls_handshake_state(d), KDTLS_HANDSHAKE_IN_PROGRESS);
+	EXPECT_EQ(kdtls_handle_timeout(d), 0);
+}
+
+static int psk_cb(struct kdtls *d, struct kdtls_psk_auth *a, void *user)
+{
+	(void)d;
+	strcpy(user, a->identity_hint);
+	strcpy(a->out_identity, "me");
+	a->key[0] = 1;
+	a->key[1] = 2;
+	a->key[2] = 0xff;
+	a->key_len = 3;
+	return 0;
+}
+
+TEST_F(fake, psk_required_answered)
+{
+	struct kdtls *d = client(self, NULL);
+	char hint[64] = "";
+
+	ASSERT_TRUE(d != NULL);
+	kdtls_set_psk_cb(d, psk_cb, hint);
+	ASSERT_EQ(kdtls_do_handshake(d, self->udp), 0);
+	settle(self);
+	EXPECT_EQ(strcmp(hint, "the hint"), 0);
+	EXPECT_EQ(kdtls_handshake_state(d), KDTLS_HANDSHAKE_COMPLETE);
+	EXPECT_EQ(strcmp(kdtls_session_cipher(d), "PSK-AES128-GCM-SHA256"), 0);
+}
+
+TEST_F(fake, refused_configuration)
+{
+	struct kdtls *d = client(self, NULL);
+	struct kdtls_config cfg;
+
+	ASSERT_TRUE(d != NULL);
+	kdtls_config_init(&cfg);
+	cfg.ciphers = "BAD";
+	ASSERT_EQ(kdtls_set_configuration(d, &cfg), 0);
+	EXPECT_EQ(kdtls_do_handshake(d, self->udp), -EINVAL);
+	EXPECT_EQ(kdtls_error(d), KDTLS_ERR_TLS_INIT);
+	EXPECT_TRUE(strstr(kdtls_error_string(d), "no usable cipher"));
+	EXPECT_EQ(kdtls_handshake_state(d), KDTLS_HANDSHAKE_NOT_STARTED);
+}
+
+TEST_F(fake, listener_new_peer_data_closed)
+{
+	struct kdtls *l, *peer;
+	struct sockaddr_in from = { .sin_family = AF_INET,
+				    .sin_port = htons(777),
+				    .sin_addr.s_addr = htonl(0x0a010101) };
+
+	ASSERT_EQ(kdtls_new(self->ctx, KDTLS_MODE_SERVER, &l), 0);
+	kdtls_set_event_cb(l, ev_cb, self);
+	ASSERT_EQ(kdtls_do_handshake(l, self->udp), 0);
+	settle(self);
+	/* NEW_PEER, DATA, PEER_CLOSED; another peer's failure is not ours */
+	ASSERT_EQ(self->n, 3);
+	EXPECT_EQ(self->events[0], KDTLS_EV_NEW_PEER);
+	EXPECT_EQ(self->events[1], KDTLS_EV_DATA);
+	EXPECT_EQ(memcmp(self->data, "hi", 2), 0);
+	EXPECT_EQ(self->events[2], KDTLS_EV_PEER_CLOSED);
+	peer = kdtls_find_peer(l, (void *)&from, sizeof(from));
+	ASSERT_TRUE(peer != NULL);
+	EXPECT_TRUE(peer == self->last);
+	EXPECT_EQ(kdtls_peer_port(peer), 777);
+	EXPECT_EQ(kdtls_error(peer), KDTLS_ERR_REMOTE_CLOSED);
+	EXPECT_EQ(kdtls_handshake_state(peer), KDTLS_HANDSHAKE_NOT_STARTED);
+	from.sin_port = htons(778);
+	EXPECT_TRUE(kdtls_find_peer(l, (void *)&from, sizeof(from)) == NULL);
+	kdtls_free(peer);
+	kdtls_free(l);
+}
+
+TEST_F(fake, daemon_gone)
+{
+	struct kdtls *d = client(self, "bad.name");
+
+	ASSERT_TRUE(d != NULL);
+	ASSERT_EQ(kdtls_do_handshake(d, self->udp), 0);
+	settle(self);
+	kill(self->pid, SIGKILL);
+	waitpid(self->pid, NULL, 0);
+	EXPECT_EQ(kdtls_ctx_dispatch(self->ctx), -ECONNRESET);
+	EXPECT_EQ(kdtls_handshake_state(d), KDTLS_HANDSHAKE_NOT_STARTED);
+	EXPECT_EQ(kdtls_error(d), KDTLS_ERR_TLS_FATAL);
+	EXPECT_EQ(kdtls_resume_handshake(d), -EBUSY);
+}
+
+TEST_HARNESS_MAIN
