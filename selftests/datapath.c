@@ -560,6 +560,95 @@ TEST_F(dp, gro_reads_a_batch_in_one_pass)
 	ASSERT_EQ(s1[KDTLS_STAT_RX_BYTES] - s0[KDTLS_STAT_RX_BYTES], 2000);
 }
 
+/*
+ * GRO with hostile segments: R (plain UDP, its own GSO) sends B one batch
+ * of six records sealed with R's key for B: a good one, one with a bad
+ * tag, a replay of the first, two good ones and a short last one.  B reads
+ * the four good plaintexts in one read; the bad tag and the replay are
+ * dropped alone and counted.  A reader with a short buffer gets MSG_TRUNC.
+ */
+TEST_F(dp, gro_drops_only_the_bad_records)
+{
+	uint8_t batch[6 * 256], rec[256], in[2048];
+	char cbuf[CMSG_SPACE(sizeof(uint16_t))], pt[64];
+	uint64_t s0[KDTLS_STAT_MAX + 1], s1[KDTLS_STAT_MAX + 1];
+	struct iovec iov = { batch, 0 };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+		.msg_name = SA(&self->b), .msg_namelen = self->b.alen,
+	};
+	static const uint64_t seqs[6] = { 10, 11, 10, 12, 13, 14 };
+	struct kt_rec h = { .type = KDTLS_CT_APPLICATION_DATA, .epoch = 1 };
+	int one = 1, i, n, seg = 0, len;
+	struct cmsghdr *cm;
+	size_t off = 0;
+
+	r_to_b_mode(self, variant);
+	ASSERT_EQ(setsockopt(self->b.fd, IPPROTO_UDP, UDP_GRO, &one,
+			     sizeof(one)), 0);
+	for (i = 0; i < 6; i++) {
+		len = i == 5 ? 20 : 40;
+		memset(pt, 'a' + i, sizeof(pt));
+		h.seq = seqs[i];
+		n = kt_evp_seal(variant->cipher, self->krb.key, self->krb.salt,
+				&h, pt, len, rec, sizeof(rec));
+		ASSERT_GT(n, 0);
+		if (i == 1)
+			rec[n - 1] ^= 0x80;	/* bad tag */
+		if (!seg)
+			seg = n;
+		memcpy(batch + off, rec, n);
+		off += n;
+	}
+	iov.iov_len = off;
+	memset(cbuf, 0, sizeof(cbuf));
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_UDP;
+	cm->cmsg_type = UDP_SEGMENT;
+	cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+	*(uint16_t *)CMSG_DATA(cm) = (uint16_t)seg;
+
+	ASSERT_EQ(kt_sock_get_stats(self->b.fd, s0), 0);
+	ASSERT_EQ(sendmsg(self->r.fd, &mh, 0), (ssize_t)off);
+	ASSERT_EQ(kt_recv_timeout(self->b.fd, in, sizeof(in), 2000), 140);
+	for (i = 0; i < 40; i++) {
+		ASSERT_EQ(in[i], 'a');
+		ASSERT_EQ(in[40 + i], 'd');
+		ASSERT_EQ(in[80 + i], 'e');
+	}
+	for (i = 0; i < 20; i++)
+		ASSERT_EQ(in[120 + i], 'f');
+	ASSERT_EQ(kt_recv_nb(self->b.fd, in, sizeof(in)), -EAGAIN);
+	ASSERT_EQ(kt_sock_get_stats(self->b.fd, s1), 0);
+	ASSERT_EQ(s1[KDTLS_STAT_RX_RECORDS] - s0[KDTLS_STAT_RX_RECORDS], 4);
+	ASSERT_EQ(s1[KDTLS_STAT_DROP_AUTH] - s0[KDTLS_STAT_DROP_AUTH], 1);
+	ASSERT_EQ(s1[KDTLS_STAT_DROP_REPLAY] - s0[KDTLS_STAT_DROP_REPLAY], 1);
+
+	/* the same batch shape again, read into 50 bytes: truncated */
+	off = 0;
+	for (i = 0; i < 3; i++) {
+		memset(pt, 'x', sizeof(pt));
+		h.seq = 20 + i;
+		n = kt_evp_seal(variant->cipher, self->krb.key, self->krb.salt,
+				&h, pt, 40, rec, sizeof(rec));
+		ASSERT_EQ(n, seg);
+		memcpy(batch + off, rec, n);
+		off += n;
+	}
+	iov.iov_len = off;
+	ASSERT_EQ(sendmsg(self->r.fd, &mh, 0), (ssize_t)off);
+	{
+		struct iovec riov = { in, 50 };
+		struct msghdr rmh = { .msg_iov = &riov, .msg_iovlen = 1 };
+
+		ASSERT_EQ(kt_wait_readable(self->b.fd, 2000), 1);
+		ASSERT_EQ(recvmsg(self->b.fd, &rmh, MSG_DONTWAIT), 50);
+		ASSERT_TRUE(rmh.msg_flags & MSG_TRUNC);
+		ASSERT_EQ(in[49], 'x');
+	}
+}
+
 /* sendfile() and splice() never put plaintext on the wire */
 TEST_F(dp, sendfile_splice_no_plaintext)
 {

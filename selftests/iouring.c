@@ -14,6 +14,7 @@
 
 #include <liburing.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 
@@ -211,6 +212,58 @@ static struct io_uring_buf_ring *setup_buf_ring(struct io_uring *ring,
 				      io_uring_buf_ring_mask(NBUF), i);
 	io_uring_buf_ring_advance(br, NBUF);
 	return br;
+}
+
+/*
+ * A batch through io_uring: SENDMSG with a UDP_SEGMENT cmsg, then SEND
+ * with the socket option.  Each leaves as records of 100 bytes of
+ * plaintext that B reads one by one; the completion reports every
+ * plaintext byte.
+ */
+TEST_F(ur, gso_batch_sendmsg_and_send)
+{
+	char payload[450], cbuf[CMSG_SPACE(sizeof(uint16_t))], in[256];
+	struct iovec iov = { payload, sizeof(payload) };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct io_uring_sqe *sqe;
+	struct io_uring_cqe cqe;
+	struct cmsghdr *cm;
+	int round, i, res, seg = 100;
+
+	for (i = 0; i < (int)sizeof(payload); i++)
+		payload[i] = (char)(i * 3 + 7);
+	memset(cbuf, 0, sizeof(cbuf));
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_UDP;
+	cm->cmsg_type = UDP_SEGMENT;
+	cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+	*(uint16_t *)CMSG_DATA(cm) = 100;
+
+	for (round = 0; round < 2; round++) {
+		if (round == 0) {
+			sqe = io_uring_get_sqe(&self->ring);
+			io_uring_prep_sendmsg(sqe, self->a.fd, &mh, 0);
+			ASSERT_EQ(wait_one(&self->ring, &cqe), 0);
+			res = cqe.res;
+		} else {
+			ASSERT_EQ(setsockopt(self->a.fd, IPPROTO_UDP,
+					     UDP_SEGMENT, &seg, sizeof(seg)), 0);
+			uring_send(&self->ring, self->a.fd, payload,
+				   sizeof(payload), &res);
+		}
+		ASSERT_EQ(res, (int)sizeof(payload));
+		for (i = 0; i < 5; i++) {
+			int want = i < 4 ? 100 : 50;
+
+			ASSERT_EQ(kt_recv_timeout(self->b.fd, in, sizeof(in),
+						  2000), want);
+			ASSERT_MEMEQ(in, payload + i * 100, want);
+		}
+		ASSERT_EQ(kt_recv_nb(self->b.fd, in, sizeof(in)), -EAGAIN);
+	}
 }
 
 TEST_F(ur, multishot_recvmsg_buffer_ring)
