@@ -311,15 +311,61 @@ static void do_attach(struct kd_client *c, struct req *r)
 	reply(c, "OK sock=%u", id);
 }
 
+/* The per-connection TLS options of CONNECT and SERVE (tlsopt.c) into
+ * @ctx (NULL: kdtlsd's own context).  0, or -1 after an ERR reply. */
+static int req_tlsopt(struct kd_client *c, struct req *r, bool server,
+		      bool psk_ask, SSL_CTX **ctx)
+{
+	struct kd_tlsopt o = {
+		.cert = arg(r, "cert"), .key = arg(r, "key"),
+		.ca = arg(r, "ca"), .ciphers = arg(r, "ciphers"),
+		.psk_hint = arg(r, "psk-hint"), .verify_depth = -1,
+		.psk_ask = psk_ask,
+	};
+	const char *v = arg(r, "verify-depth");
+	char err[128];
+	int ret;
+
+	if (v) {
+		char *end;
+		long d = strtol(v, &end, 10);
+
+		if (*end || !*v || d < 0 || d > 100) {
+			reply_err(c, EINVAL, "verify-depth takes 0-100");
+			return -1;
+		}
+		o.verify_depth = d;
+	}
+	if (o.psk_hint && strlen(o.psk_hint) > KDTLS_PSK_ID_MAX) {
+		reply_err(c, EINVAL, "psk-hint too long (128 at most)");
+		return -1;
+	}
+	ret = kd_tlsopt_ctx(&o, server, ctx, err, sizeof(err));
+	if (ret) {
+		reply_err(c, -ret, err);
+		return -1;
+	}
+	return 0;
+}
+
 static void do_serve(struct kd_client *c, struct req *r)
 {
+	const char *psk = arg(r, "psk");
 	struct kd_sock *s;
 	bool cookie, verify;
+	SSL_CTX *ctx;
 
-	if (check_keys(c, r, "sock cookie verify-client"))
+	if (check_keys(c, r, "sock cookie verify-client psk cert key ca "
+			     "ciphers verify-depth psk-hint"))
 		return;
 	s = req_sock(c, r, NULL);
 	if (!s)
+		return;
+	if (psk && strcmp(psk, "ask")) {
+		reply_err(c, EINVAL, "SERVE takes psk=ask only");
+		return;
+	}
+	if (req_tlsopt(c, r, true, psk != NULL, &ctx))
 		return;
 	cookie = s->cookie;
 	verify = s->verify_client;
@@ -330,6 +376,7 @@ static void do_serve(struct kd_client *c, struct req *r)
 	}
 	s->cookie = cookie;
 	s->verify_client = verify;
+	s->ctx = ctx;		/* cached by tlsopt.c, never freed before exit */
 	s->serving = true;
 	reply(c, "OK sock=%u cookie=%s verify-client=%s", s->id,
 	      cookie ? "on" : "off", verify ? "on" : "off");
@@ -338,12 +385,15 @@ static void do_serve(struct kd_client *c, struct req *r)
 static void do_connect(struct kd_client *c, struct req *r)
 {
 	struct sockaddr_storage peer;
+	const char *psk = arg(r, "psk");
+	bool verify = true, ask = psk && !strcmp(psk, "ask");
 	struct kd_sock *s;
-	bool verify = true;
+	SSL_CTX *ctx;
 	char err[128];
 	int ret;
 
-	if (check_keys(c, r, "sock peer name psk verify"))
+	if (check_keys(c, r, "sock peer name psk verify cert key ca ciphers "
+			     "verify-depth"))
 		return;
 	s = req_sock(c, r, &peer);
 	if (!s)
@@ -352,8 +402,10 @@ static void do_connect(struct kd_client *c, struct req *r)
 		reply_err(c, EINVAL, "verify= takes on|off");
 		return;
 	}
-	ret = kd_hs_connect(s, &peer, arg(r, "name"), arg(r, "psk"), verify,
-			    err, sizeof(err));
+	if (req_tlsopt(c, r, false, ask, &ctx))
+		return;
+	ret = kd_hs_connect(s, &peer, arg(r, "name"), ask ? NULL : psk, verify,
+			    ctx, ask, err, sizeof(err));
 	if (ret)
 		reply_err(c, -ret, err);
 	else
@@ -396,6 +448,31 @@ static void do_peer_op(struct kd_client *c, struct req *r)
 		reply(c, "OK");
 }
 
+static void do_psk(struct kd_client *c, struct req *r)
+{
+	struct sockaddr_storage peer;
+	bool refuse = false;
+	char err[128];
+	struct kd_sock *s;
+	int ret;
+
+	if (check_keys(c, r, "sock peer identity key refuse"))
+		return;
+	s = req_sock(c, r, &peer);
+	if (!s)
+		return;
+	if (arg_bool(r, "refuse", &refuse)) {
+		reply_err(c, EINVAL, "refuse= takes on|off");
+		return;
+	}
+	ret = kd_hs_psk(s, &peer, arg(r, "identity"), arg(r, "key"), refuse,
+			err, sizeof(err));
+	if (ret)
+		reply_err(c, -ret, err);
+	else
+		reply(c, "OK");
+}
+
 static void do_detach(struct kd_client *c, struct req *r)
 {
 	struct kd_sock *s;
@@ -432,6 +509,7 @@ static const struct {
 	{ "ABORT", do_peer_op },
 	{ "SHUTDOWN", do_peer_op },
 	{ "RESUME", do_peer_op },
+	{ "PSK", do_psk },
 	{ "DETACH", do_detach },
 	{ "INFO", do_info },
 };

@@ -260,6 +260,12 @@ err:
 	return NULL;
 }
 
+/* The base of the contexts of per-connection options (tlsopt.c). */
+SSL_CTX *kd_hs_ctx_new(bool server)
+{
+	return ctx_new(server);
+}
+
 /* Build new contexts (start, SIGHUP); running handshakes keep theirs. */
 int kd_hs_reload(void)
 {
@@ -295,6 +301,7 @@ void kd_hs_exit(void)
 		kd_sock_free(kd_hs_g.socks);
 	SSL_CTX_free(kd_hs_g.srv);
 	SSL_CTX_free(kd_hs_g.cli);
+	kd_tlsopt_exit();
 	BIO_meth_free(kd_hs_g.bio);
 	kd_keylog_close();
 	memset(&kd_hs_g, 0, sizeof(kd_hs_g));
@@ -304,6 +311,9 @@ void kd_hs_exit(void)
 
 static void rtx_fire(struct kd_timer *t);
 static void life_fire(struct kd_timer *t);
+
+/* CONNECT's own context (tlsopt.c) for the hs_new() it calls, or NULL */
+static SSL_CTX *connect_ctx;
 
 static struct kd_hs *hs_new(struct kd_sock *s,
 			    const struct sockaddr_storage *peer, bool server)
@@ -323,7 +333,8 @@ static struct kd_hs *hs_new(struct kd_sock *s,
 	hs->life.fn = life_fire;
 	hs->tx_max[0] = hs->tx_max[1] = hs->rx_max1 = -1;
 	hs->rcvd_alert = -1;
-	hs->ssl = SSL_new(server ? kd_hs_g.srv : kd_hs_g.cli);
+	hs->ssl = SSL_new(server ? (s->ctx ? s->ctx : kd_hs_g.srv) :
+			  (connect_ctx ? connect_ctx : kd_hs_g.cli));
 	bio = BIO_new(kd_hs_g.bio);
 	if (!hs->ssl || !bio) {
 		BIO_free(bio);
@@ -369,6 +380,7 @@ static void hs_free_ssl(struct kd_hs *hs)
 {
 	kd_timer_cancel(&hs->rtx);
 	if (hs->ssl) {
+		kd_tlsopt_psk_cancel(hs);	/* ends a paused ASYNC job */
 		SSL_set_app_data(hs->ssl, NULL);
 		SSL_free(hs->ssl);	/* frees the BIO */
 		hs->ssl = NULL;
@@ -648,6 +660,8 @@ static void hs_drive(struct kd_hs *hs)
 		rtx_arm(hs);
 		return;
 	}
+	if (e == SSL_ERROR_WANT_ASYNC)
+		return;		/* psk=ask: paused until "PSK" (tlsopt.c) */
 	hs_fail(hs, "handshake");
 }
 
@@ -657,6 +671,11 @@ static void rtx_fire(struct kd_timer *t)
 
 	if (!hs->ssl)
 		return;
+	if (kd_tlsopt_psk_waiting(hs)) {
+		/* OpenSSL is paused inside the PSK callback: not now */
+		kd_timer_arm(&hs->rtx, kd_now_ms() + 1000);
+		return;
+	}
 	if (DTLSv1_handle_timeout(hs->ssl) < 0) {
 		if (hs->state == KD_HS_RUNNING) {
 			EV(hs, "EVENT timeout reason=retransmissions");
@@ -998,7 +1017,7 @@ void kd_hs_record(const struct kd_ntf *n)
 
 int kd_hs_connect(struct kd_sock *s, const struct sockaddr_storage *peer_in,
 		  const char *name, const char *psk_identity, bool verify,
-		  char *err, size_t errlen)
+		  SSL_CTX *ctx, bool psk_ask, char *err, size_t errlen)
 {
 	struct sockaddr_storage peer = *peer_in;
 	struct kd_hs *hs;
@@ -1016,24 +1035,35 @@ int kd_hs_connect(struct kd_sock *s, const struct sockaddr_storage *peer_in,
 		snprintf(err, errlen, "max_handshakes reached");
 		return -EBUSY;
 	}
+	connect_ctx = ctx;
 	hs = hs_new(s, &peer, false);
+	connect_ctx = NULL;
 	if (!hs) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	if (psk_identity) {
-		char list[1024], *tok, *save, out[1024] = "";
+	if (psk_identity || psk_ask) {
+		STACK_OF(SSL_CIPHER) *sk = SSL_get_ciphers(hs->ssl);
+		char out[1024] = "";
+		int i;
 
-		snprintf(hs->psk_id, sizeof(hs->psk_id), "%s", psk_identity);
-		SSL_set_psk_client_callback(hs->ssl, psk_client_cb);
-		/* offer the PSK suites only */
-		snprintf(list, sizeof(list), "%s", kd_cfg.ciphers);
-		for (tok = strtok_r(list, ":", &save); tok;
-		     tok = strtok_r(NULL, ":", &save))
-			if (strstr(tok, "PSK"))
+		if (psk_ask) {
+			kd_tlsopt_psk_client(hs->ssl);
+		} else {
+			snprintf(hs->psk_id, sizeof(hs->psk_id), "%s",
+				 psk_identity);
+			SSL_set_psk_client_callback(hs->ssl, psk_client_cb);
+		}
+		/* offer the PSK suites only (of the context's list) */
+		for (i = 0; sk && i < sk_SSL_CIPHER_num(sk); i++) {
+			const char *n = SSL_CIPHER_get_name(
+						sk_SSL_CIPHER_value(sk, i));
+
+			if (strstr(n, "PSK"))
 				snprintf(out + strlen(out),
 					 sizeof(out) - strlen(out), "%s%s",
-					 *out ? ":" : "", tok);
+					 *out ? ":" : "", n);
+		}
 		if (!*out || !SSL_set_cipher_list(hs->ssl, out)) {
 			snprintf(err, errlen, "no PSK suite configured");
 			hs_free_ssl(hs);
@@ -1132,6 +1162,24 @@ int kd_hs_shutdown(struct kd_sock *s, const struct sockaddr_storage *peer)
 	kd_nl_assoc_del(s->fd, &hs->peer);
 	kd_hs_free(hs);
 	return 0;
+}
+
+/* The application's answer to "EVENT psk-required" (tlsopt.c). */
+int kd_hs_psk(struct kd_sock *s, const struct sockaddr_storage *peer,
+	      const char *identity, const char *hexkey, bool refuse,
+	      char *err, size_t errlen)
+{
+	struct kd_hs *hs = lookup(s, peer);
+	int ret;
+
+	if (!hs) {
+		snprintf(err, errlen, "no handshake with this peer");
+		return -ENOENT;
+	}
+	ret = kd_tlsopt_psk_answer(hs, identity, hexkey, refuse, err, errlen);
+	if (!ret)
+		hs_drive(hs);	/* resumes OpenSSL in the PSK callback */
+	return ret;
 }
 
 int kd_hs_resume(struct kd_sock *s, const struct sockaddr_storage *peer,

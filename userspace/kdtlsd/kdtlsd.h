@@ -13,6 +13,7 @@
  * keys.c	DTLS record parsing, key block (TLS1-PRF), cipher mapping
  * cookie.c	stateless HMAC cookies with secret rotation
  * timer.c	one timerfd, a binary heap of deadlines
+ * tlsopt.c	per-connection TLS options (SSL_CTX cache), psk=ask
  * keylog.c	the NSS key log ([tls] keylog_file, a debugging aid)
  */
 #ifndef KDTLSD_H
@@ -189,6 +190,7 @@ struct kd_sock {
 	bool cookie;
 	bool verify_client;
 	unsigned int mtu;
+	SSL_CTX *ctx;			/* SERVE's own options, or NULL */
 	struct kd_hs *hs;		/* its handshakes and associations */
 	unsigned long n_hs;
 };
@@ -210,7 +212,13 @@ struct kd_sock *kd_sock_new(int fd, uint32_t id, struct kd_client *owner);
 void kd_sock_free(struct kd_sock *s);
 int kd_hs_connect(struct kd_sock *s, const struct sockaddr_storage *peer,
 		  const char *name, const char *psk_identity, bool verify,
-		  char *err, size_t errlen);
+		  SSL_CTX *ctx, bool psk_ask, char *err, size_t errlen);
+/* kdtlsd's base context, from the configuration file */
+SSL_CTX *kd_hs_ctx_new(bool server);
+/* the application's answer to "EVENT psk-required" */
+int kd_hs_psk(struct kd_sock *s, const struct sockaddr_storage *peer,
+	      const char *identity, const char *hexkey, bool refuse,
+	      char *err, size_t errlen);
 /* "state=... cipher=..." into @buf; -ENOENT if no such peer */
 int kd_hs_status(struct kd_sock *s, const struct sockaddr_storage *peer,
 		 char *buf, size_t len);
@@ -221,6 +229,28 @@ int kd_hs_resume(struct kd_sock *s, const struct sockaddr_storage *peer,
 unsigned long kd_hs_count(void);
 /* " installs=N derive-ns=N install-ns=N" for INFO */
 void kd_hs_install_stats(char *buf, size_t len);
+
+/* ---- tlsopt.c ---- */
+#define KDTLS_PSK_ID_MAX	128
+#define KDTLS_PSK_KEY_MAX	64
+/* CONNECT/SERVE options; NULL / -1 / false: kdtlsd's configuration */
+struct kd_tlsopt {
+	const char *cert, *key, *ca;	/* PEM text */
+	const char *ciphers, *psk_hint;
+	int verify_depth;
+	bool psk_ask;
+};
+struct kd_hs;
+bool kd_tlsopt_empty(const struct kd_tlsopt *o);
+int kd_tlsopt_ctx(const struct kd_tlsopt *o, bool server, SSL_CTX **out,
+		  char *err, size_t errlen);
+void kd_tlsopt_psk_client(SSL *ssl);
+bool kd_tlsopt_psk_waiting(struct kd_hs *hs);
+void kd_tlsopt_psk_cancel(struct kd_hs *hs);
+int kd_tlsopt_psk_answer(struct kd_hs *hs, const char *identity,
+			 const char *hexkey, bool refuse, char *err,
+			 size_t errlen);
+void kd_tlsopt_exit(void);
 
 /* ---- ctl.c ---- */
 int kd_ctl_init(void);

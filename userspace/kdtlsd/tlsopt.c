@@ -1,0 +1,419 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kdtlsd: per-connection TLS options (Documentation/kdtlsd.rst,
+ * "Per-connection TLS options") and PSKs asked from the application.
+ *
+ * CONNECT and SERVE may carry their own certificate, private key, CA
+ * certificates (PEM text, percent-encoded: kdtlsd never opens a file an
+ * unprivileged client names), cipher list, verify depth, PSK identity hint
+ * and psk=ask.  Each distinct set gets one SSL_CTX, built on top of the
+ * configuration file's and cached under the SHA-256 of the options (the
+ * cache never holds key material in clear).  Cached contexts live until
+ * kdtlsd exits; at most KD_TLSOPT_MAX of them.
+ *
+ * psk=ask: OpenSSL calls the PSK callbacks synchronously in the middle of
+ * the handshake, but the answer comes from the application, later, on the
+ * control socket.  The contexts of psk=ask run with SSL_MODE_ASYNC, so
+ * SSL_do_handshake() runs inside an ASYNC job: the callback sends "EVENT
+ * psk-required" and pauses the job (ASYNC_pause_job, SSL_ERROR_WANT_ASYNC
+ * for hs.c), and the "PSK" request stores the answer and drives the
+ * handshake again, which resumes the job in the callback.  The answer
+ * lives in SSL ex_data and is wiped as soon as OpenSSL has it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/async.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "hs.h"
+#include "kdtlsd.h"
+
+#define KD_TLSOPT_MAX	256
+
+struct ctx_ent {
+	struct ctx_ent *next;
+	uint8_t id[32];			/* SHA-256 of the options */
+	SSL_CTX *ctx;
+};
+
+static struct {
+	struct ctx_ent *list;
+	unsigned int n;
+	int ex_idx;			/* struct psk_ask of an SSL */
+} to = { .ex_idx = -1 };
+
+enum { PSK_NONE, PSK_ASKED, PSK_ANSWERED, PSK_REFUSED };
+
+struct psk_ask {
+	int state;
+	char identity[KDTLS_PSK_ID_MAX + 1];
+	uint8_t key[KDTLS_PSK_KEY_MAX];
+	size_t key_len;
+};
+
+/* ---- the PSK asked from the application ------------------------------ */
+
+static void psk_ask_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad,
+			 int idx, long argl, void *argp)
+{
+	(void)parent; (void)ad; (void)idx; (void)argl; (void)argp;
+	if (ptr) {
+		OPENSSL_cleanse(ptr, sizeof(struct psk_ask));
+		free(ptr);
+	}
+}
+
+static int ex_init(void)
+{
+	if (to.ex_idx < 0)
+		to.ex_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL,
+						 psk_ask_free);
+	return to.ex_idx < 0 ? -1 : 0;
+}
+
+static struct psk_ask *psk_of(SSL *ssl, bool create)
+{
+	struct psk_ask *p;
+
+	if (ex_init())
+		return NULL;
+	p = SSL_get_ex_data(ssl, to.ex_idx);
+
+	if (!p && create) {
+		p = calloc(1, sizeof(*p));
+		if (p && !SSL_set_ex_data(ssl, to.ex_idx, p)) {
+			free(p);
+			p = NULL;
+		}
+	}
+	return p;
+}
+
+/* Wait in the ASYNC job for the application's answer: true if it came. */
+static bool psk_wait(struct kd_hs *hs, struct psk_ask *p, const char *what)
+{
+	if (!ASYNC_get_current_job()) {
+		kd_warn("psk=ask outside an ASYNC job: refused");
+		return false;
+	}
+	while (p->state == PSK_NONE || p->state == PSK_ASKED) {
+		if (p->state == PSK_NONE) {
+			p->state = PSK_ASKED;
+			EV(hs, "EVENT psk-required %s", what);
+		}
+		/* resumed by every hs_drive(); the answer sets p->state */
+		if (!ASYNC_pause_job())
+			return false;
+	}
+	return p->state == PSK_ANSWERED;
+}
+
+static unsigned int psk_ask_client_cb(SSL *ssl, const char *hint,
+				      char *identity, unsigned int max_id,
+				      unsigned char *psk, unsigned int max_psk)
+{
+	struct kd_hs *hs = SSL_get_app_data(ssl);
+	struct psk_ask *p = psk_of(ssl, true);
+	char what[KDTLS_PSK_ID_MAX * 3 + 16], esc[KDTLS_PSK_ID_MAX * 3 + 1];
+	unsigned int n = 0;
+
+	if (!hs || !p)
+		return 0;
+	kd_ctl_escape(hint ? hint : "", esc, sizeof(esc));
+	snprintf(what, sizeof(what), "hint=%s", esc);
+	if (psk_wait(hs, p, what) && strlen(p->identity) + 1 <= max_id &&
+	    p->key_len <= max_psk) {
+		memcpy(identity, p->identity, strlen(p->identity) + 1);
+		memcpy(psk, p->key, p->key_len);
+		n = p->key_len;
+	}
+	OPENSSL_cleanse(p->key, sizeof(p->key));
+	return n;
+}
+
+static unsigned int psk_ask_server_cb(SSL *ssl, const char *identity,
+				      unsigned char *psk, unsigned int max)
+{
+	struct kd_hs *hs = SSL_get_app_data(ssl);
+	struct psk_ask *p = psk_of(ssl, true);
+	char what[KDTLS_PSK_ID_MAX * 6 + 64], esc[KDTLS_PSK_ID_MAX * 3 + 1];
+	const char *hint = SSL_get_psk_identity_hint(ssl);
+	char hesc[KDTLS_PSK_ID_MAX * 3 + 1];
+	unsigned int n = 0;
+
+	if (!hs || !p)
+		return 0;
+	kd_ctl_escape(identity ? identity : "", esc, sizeof(esc));
+	kd_ctl_escape(hint ? hint : "", hesc, sizeof(hesc));
+	snprintf(what, sizeof(what), "identity=%s hint=%s", esc, hesc);
+	if (psk_wait(hs, p, what) && p->key_len <= max) {
+		memcpy(psk, p->key, p->key_len);
+		n = p->key_len;
+	}
+	OPENSSL_cleanse(p->key, sizeof(p->key));
+	return n;
+}
+
+bool kd_tlsopt_psk_waiting(struct kd_hs *hs)
+{
+	struct psk_ask *p = hs->ssl ? psk_of(hs->ssl, false) : NULL;
+
+	return p && p->state == PSK_ASKED;
+}
+
+/* Before an SSL waiting for a PSK is freed: let the callback return (a
+ * refusal), so that OpenSSL finishes the ASYNC job it is paused in. */
+void kd_tlsopt_psk_cancel(struct kd_hs *hs)
+{
+	struct psk_ask *p = hs->ssl ? psk_of(hs->ssl, false) : NULL;
+
+	if (!p || p->state != PSK_ASKED)
+		return;
+	p->state = PSK_REFUSED;
+	SSL_do_handshake(hs->ssl);
+	ERR_clear_error();
+}
+
+int kd_tlsopt_psk_answer(struct kd_hs *hs, const char *identity,
+			 const char *hexkey, bool refuse, char *err,
+			 size_t errlen)
+{
+	struct psk_ask *p = hs->ssl ? psk_of(hs->ssl, false) : NULL;
+
+	if (!p || p->state != PSK_ASKED) {
+		snprintf(err, errlen, "no PSK asked for this peer");
+		return -ENOENT;
+	}
+	if (refuse) {
+		p->state = PSK_REFUSED;
+		return 0;
+	}
+	if (!hexkey || kd_hex_decode(hexkey, p->key, sizeof(p->key),
+				     &p->key_len) || !p->key_len) {
+		snprintf(err, errlen, "key=HEX missing or invalid (1-64 bytes)");
+		return -EINVAL;
+	}
+	if (!hs->server) {
+		if (!identity || !*identity ||
+		    strlen(identity) > KDTLS_PSK_ID_MAX) {
+			OPENSSL_cleanse(p->key, sizeof(p->key));
+			snprintf(err, errlen,
+				 "identity= missing or too long (128 at most)");
+			return -EINVAL;
+		}
+		snprintf(p->identity, sizeof(p->identity), "%s", identity);
+	}
+	p->state = PSK_ANSWERED;
+	return 0;
+}
+
+/* ---- contexts --------------------------------------------------------- */
+
+static int no_password(char *buf, int size, int rw, void *u)
+{
+	(void)buf; (void)size; (void)rw; (void)u;
+	return -1;		/* an encrypted key is refused, never prompted */
+}
+
+static int use_cert(SSL_CTX *ctx, const char *pem, const char *keypem)
+{
+	BIO *b = BIO_new_mem_buf(pem, -1), *kb = NULL;
+	X509 *x = b ? PEM_read_bio_X509_AUX(b, NULL, no_password, NULL) : NULL;
+	EVP_PKEY *k = NULL;
+	int ret = -1;
+
+	if (!x || SSL_CTX_use_certificate(ctx, x) != 1)
+		goto out;
+	SSL_CTX_clear_chain_certs(ctx);
+	for (;;) {
+		X509 *c = PEM_read_bio_X509(b, NULL, no_password, NULL);
+
+		if (!c)
+			break;
+		if (!SSL_CTX_add0_chain_cert(ctx, c)) {
+			X509_free(c);
+			goto out;
+		}
+	}
+	ERR_clear_error();	/* the end of the chain */
+	kb = BIO_new_mem_buf(keypem, -1);
+	k = kb ? PEM_read_bio_PrivateKey(kb, NULL, no_password, NULL) : NULL;
+	if (!k || SSL_CTX_use_PrivateKey(ctx, k) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1)
+		goto out;
+	ret = 0;
+out:
+	EVP_PKEY_free(k);
+	X509_free(x);
+	BIO_free(b);
+	BIO_free(kb);
+	return ret;
+}
+
+static int use_ca(SSL_CTX *ctx, const char *pem)
+{
+	BIO *b = BIO_new_mem_buf(pem, -1);
+	X509_STORE *st = X509_STORE_new();
+	int n = 0;
+
+	if (!b || !st)
+		goto err;
+	for (;;) {
+		X509 *c = PEM_read_bio_X509(b, NULL, no_password, NULL);
+
+		if (!c)
+			break;
+		if (!X509_STORE_add_cert(st, c)) {
+			X509_free(c);
+			goto err;
+		}
+		X509_free(c);
+		n++;
+	}
+	ERR_clear_error();
+	if (!n)
+		goto err;
+	SSL_CTX_set_cert_store(ctx, st);	/* frees the old store */
+	BIO_free(b);
+	return 0;
+err:
+	X509_STORE_free(st);
+	BIO_free(b);
+	return -1;
+}
+
+static void digest_opt(EVP_MD_CTX *md, const char *tag, const char *v)
+{
+	uint32_t len = v ? strlen(v) + 1 : 0;
+
+	EVP_DigestUpdate(md, tag, strlen(tag) + 1);
+	EVP_DigestUpdate(md, &len, sizeof(len));
+	if (v)
+		EVP_DigestUpdate(md, v, len);
+}
+
+bool kd_tlsopt_empty(const struct kd_tlsopt *o)
+{
+	return !o->cert && !o->key && !o->ca && !o->ciphers && !o->psk_hint &&
+	       o->verify_depth < 0 && !o->psk_ask;
+}
+
+/*
+ * The SSL_CTX for @o (NULL: kdtlsd's own, when @o is empty).  -errno with
+ * a message in @err for options OpenSSL refuses.
+ */
+int kd_tlsopt_ctx(const struct kd_tlsopt *o, bool server, SSL_CTX **out,
+		  char *err, size_t errlen)
+{
+	EVP_MD_CTX *md;
+	struct ctx_ent *e;
+	uint8_t id[32];
+	char depth[16];
+	SSL_CTX *ctx;
+
+	*out = NULL;
+	if (kd_tlsopt_empty(o))
+		return 0;
+	if (!!o->cert != !!o->key) {
+		snprintf(err, errlen, "cert= and key= go together");
+		return -EINVAL;
+	}
+	snprintf(depth, sizeof(depth), "%d", o->verify_depth);
+	md = EVP_MD_CTX_new();
+	if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
+		EVP_MD_CTX_free(md);
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	digest_opt(md, "role", server ? "server" : "client");
+	digest_opt(md, "cert", o->cert);
+	digest_opt(md, "key", o->key);
+	digest_opt(md, "ca", o->ca);
+	digest_opt(md, "ciphers", o->ciphers);
+	digest_opt(md, "depth", depth);
+	digest_opt(md, "hint", o->psk_hint);
+	digest_opt(md, "ask", o->psk_ask ? "1" : "0");
+	EVP_DigestFinal_ex(md, id, NULL);
+	EVP_MD_CTX_free(md);
+	for (e = to.list; e; e = e->next) {
+		if (!memcmp(e->id, id, sizeof(id))) {
+			*out = e->ctx;
+			return 0;
+		}
+	}
+	if (to.n >= KD_TLSOPT_MAX) {
+		snprintf(err, errlen, "too many distinct TLS configurations");
+		return -ENOSPC;
+	}
+	ctx = kd_hs_ctx_new(server);
+	if (!ctx) {
+		snprintf(err, errlen, "SSL_CTX_new failed");
+		return -ENOMEM;
+	}
+	if (o->ciphers && !SSL_CTX_set_cipher_list(ctx, o->ciphers)) {
+		snprintf(err, errlen, "no usable cipher in ciphers=");
+		goto err;
+	}
+	if (o->cert && use_cert(ctx, o->cert, o->key)) {
+		snprintf(err, errlen,
+			 "cert=/key= unusable (PEM, unencrypted, matching)");
+		goto err;
+	}
+	if (o->ca && use_ca(ctx, o->ca)) {
+		snprintf(err, errlen, "ca= holds no usable PEM certificate");
+		goto err;
+	}
+	if (o->verify_depth >= 0)
+		SSL_CTX_set_verify_depth(ctx, o->verify_depth);
+	if (o->psk_hint && server &&
+	    !SSL_CTX_use_psk_identity_hint(ctx, o->psk_hint)) {
+		snprintf(err, errlen, "psk-hint= refused");
+		goto err;
+	}
+	if (o->psk_ask) {
+		SSL_CTX_set_mode(ctx, SSL_MODE_ASYNC);
+		if (server)
+			SSL_CTX_set_psk_server_callback(ctx, psk_ask_server_cb);
+	}
+	e = calloc(1, sizeof(*e));
+	if (!e) {
+		snprintf(err, errlen, "out of memory");
+		SSL_CTX_free(ctx);
+		return -ENOMEM;
+	}
+	memcpy(e->id, id, sizeof(id));
+	e->ctx = ctx;
+	e->next = to.list;
+	to.list = e;
+	to.n++;
+	*out = ctx;
+	return 0;
+err:
+	ERR_clear_error();
+	SSL_CTX_free(ctx);
+	return -EINVAL;
+}
+
+/* The client side of psk=ask on one SSL. */
+void kd_tlsopt_psk_client(SSL *ssl)
+{
+	SSL_set_psk_client_callback(ssl, psk_ask_client_cb);
+	SSL_set_mode(ssl, SSL_MODE_ASYNC);
+}
+
+void kd_tlsopt_exit(void)
+{
+	struct ctx_ent *e;
+
+	while ((e = to.list)) {
+		to.list = e->next;
+		SSL_CTX_free(e->ctx);
+		free(e);
+	}
+	to.n = 0;
+}
