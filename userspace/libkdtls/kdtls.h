@@ -131,7 +131,7 @@ struct kdtls_config {
 	enum kdtls_verify_mode verify_mode;
 	int verify_depth;		/* -1: OpenSSL's default (100) */
 	const char *psk_identity_hint;	/* server: hint sent to PSK clients */
-	const char *keylog_file;	/* debugging aid only, see below */
+	const char *keylog_file;	/* must be NULL, see below */
 };
 
 /* Defaults: DTLS1_2_OR_LATER, VERIFY_AUTO, depth -1, everything else
@@ -139,12 +139,11 @@ struct kdtls_config {
 void kdtls_config_init(struct kdtls_config *cfg);
 
 /*
- * keylog_file: when set, kdtlsd appends this connection's secrets in the
- * NSS key log format (as SSLKEYLOGFILE) to that file, so that Wireshark can
- * decrypt a capture.  A debugging aid, off by default, never for
- * production: whoever reads the file reads the traffic.  The file is
- * opened by the library (O_APPEND|O_CREAT, mode 0600) and passed to kdtlsd
- * as a file descriptor.
+ * keylog_file: reserved.  The key log (NSS key log format, as
+ * SSLKEYLOGFILE, so that Wireshark can decrypt a capture; a debugging aid,
+ * off by default) is kdtlsd's [tls] keylog_file, for every connection;
+ * kdtls_set_configuration() refuses a per-connection one with -EOPNOTSUPP
+ * (KDTLS_ERR_INVALID_INPUT).
  */
 
 /* ---- cookie generator parameters (GeneratorParameters) ---------------- */
@@ -356,9 +355,13 @@ ssize_t kdtls_write_datagram(struct kdtls *dtls, int udp_fd, const void *buf,
 /*
  * decryptDatagram: receive one datagram of plaintext from udp_fd
  * (MSG_DONTWAIT).  Only this object's peer's datagrams are returned: a
- * datagram from another address is left unread and -EAGAIN with
- * KDTLS_ERR_TLS_NON_FATAL is returned (use kdtls_recv_any() on a server).
- * A close_notify makes -ECONNRESET (REMOTE_CLOSED).  Returns the length.
+ * datagram of another peer read on the way is held for that peer's object
+ * (its next kdtls_read_datagram() returns it; at most 64 per socket, the
+ * oldest dropped) and, if nothing of this peer is left, -EAGAIN with
+ * KDTLS_ERR_TLS_NON_FATAL is returned (-EAGAIN and KDTLS_ERR_NONE when the
+ * socket is simply empty).  A close_notify makes -ECONNRESET
+ * (REMOTE_CLOSED).  Returns the length.  On a busy server socket,
+ * kdtls_recv_any() + kdtls_find_peer() is cheaper.
  */
 ssize_t kdtls_read_datagram(struct kdtls *dtls, int udp_fd, void *buf,
 			    size_t len);
