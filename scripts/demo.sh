@@ -1,38 +1,39 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# scripts/demo.sh -- kdtls in one minute: an io_uring echo over DTLS 1.2
-# records, with the record layer in the kernel.  Runs as root with kdtls.ko
-# loaded, from the repository root: `make demo` boots a VM for it, or
-#   scripts/vm-run --kernel 6.1 -- scripts/demo.sh
+# scripts/demo.sh -- kdtls in one minute: DTLS 1.2 echo server and clients,
+# the handshakes in kdtlsd, the records in the kernel.  Runs as root with
+# kdtls.ko loaded, from the repository root: `make demo` boots a VM for it,
+# or
+#   scripts/vm-run --kernel 6.12 -- scripts/demo.sh
 #
-#   server 127.0.0.1:4433  <--- DTLS records on lo --->  client 127.0.0.1:4434
-#   udp-echo-uring server                                udp-echo-uring client
-#        (plaintext)        kdtls.ko seals/opens           (plaintext)
+#   kdtls-echo-client x3 (certificate) --\          /-- :4433 certificate
+#   kdtls-echo-client x2 (PSK) ----------- DTLS 1.2 -- kdtls-echo-server
+#   openssl s_client --------------------/  on lo   \-- :4434 PSK
+#            \___ kdtlsd: every handshake; kdtls.ko: every record ___/
 #
-# Until the handshake daemon exists the keys are made up here: random
-# AES-128-GCM keys and salts from /dev/urandom, installed mirrored (the
-# server's TX key is the client's RX key and the other way round) with
-# `kdtlsctl assoc add`.  kdtlsctl must hold a socket to name it, so each
-# socket is created by `kdtlsctl socket`, attached and given its association
-# by kdtlsctl, and then handed to the echo program on fd 3.
+# A test CA and a certificate for kdtls.test are made here with openssl.
+# A raw packet socket (a few lines of python3) captures the first
+# application datagram sent to the server, to show that what crosses the
+# wire is a DTLS record and not the plaintext.  `kdtls show` prints the
+# server's sockets while openssl s_client is still connected.
 #
-# A raw AF_PACKET socket on lo (a few lines of python3) captures the first
-# datagram the client sends, to show that what crosses the wire is a DTLS
-# record and not the plaintext.  At the end, `kdtlsctl show` prints both
-# sockets with their association's counters.  Exit status: 0 if every echo
-# came back intact, the capture is a DTLS 1.2 application-data record of
-# epoch 1, and dmesg has no BUG/WARNING/Oops; 1 otherwise.
+# Exit status: 0 if every client's echoes came back intact, the line
+# openssl s_client sent came back, the capture is a DTLS 1.2
+# application_data record of epoch 1, and dmesg has no BUG/WARNING/Oops;
+# 1 otherwise.
 
 set -u
 
 cd "$(dirname "$(readlink -f "$0")")/.." || exit 1
-ctl=$PWD/userspace/kdtlsctl/kdtlsctl
-echo_prog=$PWD/examples/udp-echo-uring
-server=127.0.0.1:4433
-client=127.0.0.1:4434
+repo=$PWD
+kdtlsd=$repo/userspace/kdtlsd/kdtlsd
+kdtls=$repo/userspace/kdtls/kdtls
+server=$repo/examples/kdtls-echo-server
+client=$repo/examples/kdtls-echo-client
 count=${KDTLS_DEMO_COUNT:-5}
 size=${KDTLS_DEMO_SIZE:-64}
+psk=demo:000102030405060708090a0b0c0d0e0f
 
 die()
 {
@@ -42,16 +43,16 @@ die()
 
 [ "$(id -u)" = 0 ] || die "run as root with kdtls.ko loaded (make demo does both)"
 [ -d /sys/module/kdtls ] || die "kdtls.ko is not loaded"
-[ -x "$ctl" ] || die "$ctl missing: make userspace"
-if [ ! -x "$echo_prog" ] || [ "$echo_prog.c" -nt "$echo_prog" ]; then
-	make -s -C examples >/dev/null || die "building examples/ failed"
-fi
+for p in "$kdtlsd" "$kdtls" "$server" "$client"; do
+	[ -x "$p" ] || die "$p missing: make all"
+done
 
 work=$(mktemp -d) || die "mktemp failed"
 pids=()
 cleanup()
 {
 	local p
+	exec 7>&- 2>/dev/null
 	for p in "${pids[@]}"; do
 		kill "$p" 2>/dev/null
 	done
@@ -59,21 +60,17 @@ cleanup()
 	rm -rf "$work"
 }
 trap cleanup EXIT
+cd "$work" || exit 1
 
-# Wait up to 10 s for a file to appear (a background step is ready).
+# wait_for FILE REGEX: poll up to 20 s for a line (a background step is ready)
 wait_for()
 {
 	local i
-	for ((i = 0; i < 100; i++)); do
-		[ -s "$1" ] && return 0
+	for ((i = 0; i < 200; i++)); do
+		grep -qE -- "$2" "$1" 2>/dev/null && return 0
 		sleep 0.1
 	done
 	return 1
-}
-
-rand_hex()
-{
-	od -An -tx1 -N"$1" /dev/urandom | tr -d ' \n'
 }
 
 step()
@@ -81,127 +78,155 @@ step()
 	printf '\n== %s\n' "$*"
 }
 
-echo "kdtls demo on Linux $(uname -r): DTLS 1.2 records in the kernel, io_uring above"
+indent()
+{
+	sed "s/^/   ${1:-}/"
+}
 
-# ---- 1. keys ---------------------------------------------------------------
-# c2s: client -> server, s2c: server -> client.
-c2s_key=$(rand_hex 16) c2s_salt=$(rand_hex 4)
-s2c_key=$(rand_hex 16) s2c_salt=$(rand_hex 4)
-step "1. random AES-128-GCM keys (epoch 1), one per direction"
-echo "   client -> server  key ${c2s_key:0:8}...  salt $c2s_salt"
-echo "   server -> client  key ${s2c_key:0:8}...  salt $s2c_salt"
+echo "kdtls demo on Linux $(uname -r): DTLS 1.2 for UDP sockets."
+echo "Handshakes run in kdtlsd, records are sealed and opened by kdtls.ko,"
+echo "and the programs send and receive plaintext only."
 
-# ---- 2. server ---------------------------------------------------------------
-# The socket lives in this process chain: kdtlsctl socket -> sh -> server
-# (each execs the next, so $! is the echo server's pid).
-step "2. server socket $server: attach, association for $client, echo server"
-"$ctl" socket --bind "$server" -- sh -c '
-	set -e
-	"$0" attach --fd 3 > "$1/server.id"
-	"$0" assoc add --fd 3 --peer "$2" --cipher aes-128-gcm \
-		--tx-epoch 1 --tx-key "$3" --tx-salt "$4" \
-		--rx-epoch 1 --rx-key "$5" --rx-salt "$6"
-	echo ready >> "$1/server.id"
-	exec "$7" server --fd 3 --quiet' \
-	"$ctl" "$work" "$client" "$s2c_key" "$s2c_salt" "$c2s_key" "$c2s_salt" \
-	"$echo_prog" > "$work/server.log" 2>&1 &
+# ---- 1. kdtlsd and a certificate -------------------------------------------
+step "1. a test CA and a certificate for kdtls.test (openssl), then kdtlsd"
+{
+	openssl ecparam -name prime256v1 -genkey -noout -out ca.key &&
+	openssl req -x509 -new -key ca.key -subj /CN=kdtls-demo-ca -days 1 \
+		-out ca.pem &&
+	openssl ecparam -name prime256v1 -genkey -noout -out server.key &&
+	openssl req -new -key server.key -subj /CN=kdtls.test -out server.csr &&
+	printf 'subjectAltName=DNS:kdtls.test,IP:127.0.0.1\n' > ext &&
+	openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key \
+		-CAcreateserial -days 1 -extfile ext -out server.pem
+} > openssl.log 2>&1 || { cat openssl.log; die "openssl failed"; }
+printf '[daemon]\ncontrol_socket = %s/kdtlsd.ctl\n' "$work" > kdtlsd.conf
+"$kdtlsd" -f -c kdtlsd.conf 2> kdtlsd.log &
 pids+=($!)
-server_pid=$!
-wait_for "$work/server.id" && grep -q ready "$work/server.id" ||
-	{ cat "$work/server.log"; die "server setup failed"; }
-server_id=$(sed -n 's/^sock-id \([0-9]*\).*/\1/p' "$work/server.id")
-echo "   attached as sock-id $server_id; $(head -1 "$work/server.log")"
+wait_for kdtlsd.log 'ready' || { cat kdtlsd.log; die "kdtlsd did not start"; }
+export KDTLSD_SOCKET=$work/kdtlsd.ctl
+echo "   kdtlsd runs; programs reach it through \$KDTLSD_SOCKET"
 
-# ---- 3. capture --------------------------------------------------------------
-step "3. a raw packet socket on lo, waiting for the first datagram to port ${server##*:}"
-python3 - "$work/wire" "${server##*:}" > "$work/capture.log" 2>&1 <<'PY' &
+# ---- 2. the servers ---------------------------------------------------------
+step "2. kdtls-echo-server: one UDP socket for all its peers, on io_uring"
+"$server" --port 4433 --addr 127.0.0.1 --cert server.pem --key server.key \
+	> srv-cert.log 2>&1 &
+pids+=($!)
+srv_cert=$!
+"$server" --port 4434 --addr 127.0.0.1 --psk "$psk" > srv-psk.log 2>&1 &
+pids+=($!)
+srv_psk=$!
+wait_for srv-cert.log '^listening' && wait_for srv-psk.log '^listening' ||
+	{ cat srv-cert.log srv-psk.log; die "the servers did not start"; }
+head -1 srv-cert.log | indent
+head -1 srv-psk.log | indent
+
+# ---- 3. the capture -----------------------------------------------------------
+python3 - wire 4433 > capture.log 2>&1 <<'PY' &
 import socket, struct, sys
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
-s.bind(("lo", 0)); s.settimeout(20)
+s.bind(("lo", 0)); s.settimeout(60)
 open(sys.argv[1] + ".ready", "w").write("ready\n")
 while True:
     ip = s.recv(65535)[14:]                      # skip the Ethernet header
     if ip[9] != 17: continue                     # UDP only
     udp = ip[(ip[0] & 15) * 4:]
-    if struct.unpack("!H", udp[2:4])[0] == int(sys.argv[2]): break
+    if struct.unpack("!H", udp[2:4])[0] != int(sys.argv[2]): continue
+    if udp[8] == 23: break                       # application_data
 open(sys.argv[1], "w").write(udp[8:].hex() + "\n")
 PY
 pids+=($!)
-wait_for "$work/wire.ready" || { cat "$work/capture.log"; die "capture did not start"; }
-echo "   listening"
+wait_for wire.ready ready || { cat capture.log; die "capture did not start"; }
 
-# ---- 4. client ---------------------------------------------------------------
-step "4. client socket $client: attach, association for $server, $count echoes over io_uring"
-"$ctl" socket --bind "$client" -- bash -c '
-	"$0" attach --fd 3 > "$1/client.id" &&
-	"$0" assoc add --fd 3 --peer "$2" --cipher aes-128-gcm \
-		--tx-epoch 1 --tx-key "$3" --tx-salt "$4" \
-		--rx-epoch 1 --rx-key "$5" --rx-salt "$6" || exit 1
-	echo "   attached as $(cat "$1/client.id")"
-	"$7" client --fd 3 --peer "$2" --count "$8" --size "$9" | sed "s/^/   /"
-	rc=${PIPESTATUS[0]}
-	"$0" show --fd 3 > "$1/client.show" 2>&1
-	exit $rc' \
-	"$ctl" "$work" "$server" "$c2s_key" "$c2s_salt" "$s2c_key" "$s2c_salt" \
-	"$echo_prog" "$count" "$size"
-client_rc=$?
+# ---- 4. the clients -------------------------------------------------------------
+step "3. five clients at once: three with certificates, two with a pre-shared key"
+cpids=()
+for i in 1 2 3; do
+	"$client" --host 127.0.0.1 --port 4433 --name kdtls.test --ca ca.pem \
+		--count "$count" --size "$size" > "client$i.log" 2>&1 &
+	cpids+=($!)
+done
+for i in 4 5; do
+	"$client" --host 127.0.0.1 --port 4434 --psk "$psk" \
+		--count "$count" --size "$size" > "client$i.log" 2>&1 &
+	cpids+=($!)
+done
+clients_ok=1
+for i in 1 2 3 4 5; do
+	wait "${cpids[$((i - 1))]}" || clients_ok=0
+	indent "client $i: " < "client$i.log"
+done
 
-# ---- 5. what was on the wire -------------------------------------------------
-step "5. the first datagram the client sent, as captured on lo"
+# ---- 5. the wire ------------------------------------------------------------------
+step "4. the first application datagram a client sent to port 4433, on lo"
 capture_ok=0
-if wait_for "$work/wire"; then
-	wire=$(cat "$work/wire")
+if wait_for wire .; then
+	wire=$(cat wire)
 	# DTLS 1.2 record header (RFC 6347 4.1), 13 bytes:
 	#   type(1) version(2) epoch(2) sequence_number(6) length(2)
 	type=$((16#${wire:0:2})) version=${wire:2:4} epoch=$((16#${wire:6:4}))
 	seq=$((16#${wire:10:12})) len=$((16#${wire:22:4}))
 	total=$((${#wire} / 2))
-	echo "   $total bytes of UDP payload:"
-	echo "     header   ${wire:0:2} ${wire:2:4} ${wire:6:4} ${wire:10:12} ${wire:22:4}"
-	echo "              type $type (application_data), version 0x$version (DTLS 1.2)," \
-	     "epoch $epoch, seq $seq, length $len"
-	echo "     nonce    ${wire:26:16}   (explicit part of the GCM nonce: epoch and seq)"
-	echo "     cipher   ${wire:42:32}...   ($((len - 24)) bytes, then a 16-byte tag)"
-	echo "     (message #1's plaintext starts 01000000...; the programs never see these bytes)"
+	echo "   header   ${wire:0:2} ${wire:2:4} ${wire:6:4} ${wire:10:12} ${wire:22:4}"
+	echo "            type $type (application_data), version 0x$version" \
+	     "(DTLS 1.2), epoch $epoch, seq $seq, length $len"
+	echo "   body     ${wire:26:32}...  ($len bytes: $size of ciphertext," \
+	     "$((len - size)) of nonce and tag)"
+	# the client's message 0 starts 01 08 0f 16 (kdtls-echo-client fill())
 	if [ "$type" = 23 ] && [ "$version" = fefd ] && [ "$epoch" = 1 ] &&
-	   [ $((len + 13)) = "$total" ] && [ $((len - 24)) = "$size" ]; then
+	   [ $((len + 13)) = "$total" ] && [ "${wire:26:8}" != 01080f16 ] &&
+	   [ $((len - size)) -ge 16 ] && [ $((len - size)) -le 24 ]; then
 		capture_ok=1
 	else
 		echo "   NOT the expected DTLS 1.2 record of $size bytes of plaintext"
 	fi
 else
 	echo "   nothing captured"
-	cat "$work/capture.log"
+	cat capture.log
 fi
 
-# ---- 6. statistics -------------------------------------------------------------
-# Counters that are zero are left out to keep the lines short.
-shorten()
-{
-	sed -E '/stats/{ :a; s/ [a-z-]+ 0( |$)/\1/; ta; }; s/^/     /'
-}
-step "6. kdtlsctl show: both sockets and their associations (zero counters omitted)"
-echo "   server (sock-id $server_id):"
-"$ctl" show --id "$server_id" 2>&1 | shorten
-echo "   client (shown by the client's shell before it closed the socket):"
-shorten < "$work/client.show"
+# ---- 6. openssl s_client, kept connected -------------------------------------------
+step "5. openssl s_client -dtls1_2 talks to the same server"
+mkfifo sc.fifo
+openssl s_client -dtls1_2 -connect 127.0.0.1:4433 -quiet -CAfile ca.pem \
+	-verify_return_error -verify_hostname kdtls.test < sc.fifo \
+	> s_client.log 2>&1 &
+pids+=($!)
+exec 7> sc.fifo
+echo "hello from openssl s_client" >&7
+openssl_ok=0
+if wait_for s_client.log '^hello from openssl s_client'; then
+	echo "   sent \"hello from openssl s_client\", the server sent it back"
+	openssl_ok=1
+else
+	echo "   no echo"; indent < s_client.log
+fi
 
-kill -TERM "$server_pid" 2>/dev/null
-wait "$server_pid" 2>/dev/null
-echo "   $(tail -1 "$work/server.log")"
+# ---- 7. kdtls show -----------------------------------------------------------------------
+step "6. kdtls show: the server's sockets (s_client still connected)"
+"$kdtls" show 2>&1 | indent
+exec 7>&-
 
-# ---- verdict -------------------------------------------------------------------
+step "7. what the certificate server printed"
+kill -TERM "$srv_cert" "$srv_psk" 2>/dev/null
+wait "$srv_cert" "$srv_psk" 2>/dev/null
+indent < srv-cert.log
+
+# ---- verdict -------------------------------------------------------------------------------
 bad_dmesg=$(dmesg | grep -E 'BUG:|WARNING:|Oops|lockdep|KASAN' | head -5)
 step "result"
 rc=0
-if [ $client_rc != 0 ]; then
-	echo "   FAIL: the echo client failed (status $client_rc)"; rc=1
+if [ $clients_ok != 1 ]; then
+	echo "   FAIL: an echo client failed"; rc=1
+fi
+if [ $openssl_ok != 1 ]; then
+	echo "   FAIL: openssl s_client's line did not come back"; rc=1
 fi
 if [ $capture_ok != 1 ]; then
 	echo "   FAIL: the capture is not the expected record"; rc=1
 fi
 if [ -n "$bad_dmesg" ]; then
-	echo "   FAIL: kernel log:"; echo "$bad_dmesg" | sed 's/^/     /'; rc=1
+	echo "   FAIL: kernel log:"; echo "$bad_dmesg" | indent; rc=1
 fi
-[ $rc = 0 ] && echo "   ok: $count echoes of $size bytes, sealed and opened by kdtls.ko"
+[ $rc = 0 ] && echo "   ok: 5 clients x $count echoes of $size bytes and openssl's" \
+	"line, sealed and opened by kdtls.ko"
 exit $rc
