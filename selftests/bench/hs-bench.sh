@@ -123,19 +123,20 @@ PY
 }
 field() { tr ' ' '\n' <<< "$1" | sed -n "s/^$2=//p"; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$kpid/stat"; }
+sys_ticks() { awk '{ print $15 }' "/proc/$kpid/stat"; }
 rate() { sed -n 's/.* = \([0-9.]*\)\/s$/\1/p' "$1"; }
 median() { sort -g | awk '{ a[NR] = $1 } END { print NR ? a[int((NR + 1) / 2)] : 0 }'; }
 
 hz=$(getconf CLK_TCK)
-: > k-ecdsa; : > b-ecdsa; : > k-psk; : > b-psk
-inst_ns=0; der_ns=0; inst_n=0; cpu_t=0; hs_n=0
+: > k-ecdsa; : > b-ecdsa; : > k-psk; : > b-psk; : > bcpu
+inst_ns=0; der_ns=0; inst_n=0; cpu_t=0; sys_t=0; hs_n=0
 echo "# kdtlsd handshakes vs bare OpenSSL: $runs rounds of ${secs} s runs, $(nproc) vCPUs"
 for r in $(seq "$runs"); do
 	for m in ecdsa psk; do
-		i0=$(info); c0=$(cpu_ticks)
+		i0=$(info); c0=$(cpu_ticks); s0=$(sys_ticks)
 		"$B/hs-kdtlsd" -C kdtlsd.ctl -m $m -t "$secs" -j 8 > out 2>&1 ||
 			die "hs-kdtlsd -m $m: $(cat out) $(tail -5 kdtlsd.log)"
-		c1=$(cpu_ticks); i1=$(info)
+		c1=$(cpu_ticks); s1=$(sys_ticks); i1=$(info)
 		echo "# round $r: $(cat out)"
 		rate out >> k-$m
 		if [ $m = ecdsa ]; then
@@ -143,6 +144,7 @@ for r in $(seq "$runs"); do
 			der_ns=$((der_ns + $(field "$i1" derive-ns) - $(field "$i0" derive-ns)))
 			inst_n=$((inst_n + $(field "$i1" installs) - $(field "$i0" installs)))
 			cpu_t=$((cpu_t + c1 - c0))
+			sys_t=$((sys_t + s1 - s0))
 			hs_n=$((hs_n + $(sed -n 's/.*: \([0-9]*\) handshakes.*/\1/p' out)))
 		fi
 		if [ $m = ecdsa ]; then
@@ -152,21 +154,22 @@ for r in $(seq "$runs"); do
 			"$B/hs-bare" -m psk -t "$secs" > out 2>&1 ||
 				die "hs-bare: $(cat out)"
 		fi
-		echo "# round $r: $(cat out)"
+		sed 's/^/# round '"$r"': /' out
 		rate out >> b-$m
+		[ $m = ecdsa ] && sed -n 's/.*: \([0-9]*\) us CPU.*/\1/p' out >> bcpu
 	done
 done
 
-ke=$(median < k-ecdsa); be=$(median < b-ecdsa)
+ke=$(median < k-ecdsa); be=$(median < b-ecdsa); bc=$(median < bcpu)
 kp=$(median < k-psk); bp=$(median < b-psk)
 [ "$inst_n" -gt 0 ] && [ "$cpu_t" -gt 0 ] || die "no key install measured"
 awk -v ke="$ke" -v be="$be" -v kp="$kp" -v bp="$bp" -v ins="$inst_ns" \
     -v der="$der_ns" -v n="$inst_n" -v cpu="$cpu_t" -v hz="$hz" \
-    -v hs="$hs_n" 'BEGIN {
+    -v hs="$hs_n" -v sys="$sys_t" -v bc="$bc" 'BEGIN {
 	cpu_ns = cpu / hz * 1e9
 	printf "ECDHE-ECDSA handshakes/s (median): kdtlsd %.1f, bare OpenSSL %.1f\n", ke, be
 	printf "PSK handshakes/s (median):         kdtlsd %.1f, bare OpenSSL %.1f\n", kp, bp
-	printf "kdtlsd CPU per ECDHE-ECDSA handshake (both ends): %.0f us\n", cpu_ns / hs / 1e3
+	printf "kdtlsd CPU per ECDHE-ECDSA handshake (both ends): %.0f us (%.0f %% in the kernel); bare OpenSSL: %.0f us (median)\n", cpu_ns / hs / 1e3, sys / cpu * 100, bc
 	printf "key install per end: derive %.1f us + assoc-add %.1f us (%d installs)\n", der / n / 1e3, ins / n / 1e3, n
 	printf "key install share of kdtlsd CPU: %.2f %% (assoc-add alone %.2f %%; target <= 5 %%)\n", (ins + der) / cpu_ns * 100, ins / cpu_ns * 100
 	printf "ratio = %.2f (ECDHE-ECDSA handshakes/s, kdtlsd / bare OpenSSL; target >= 0.9)\n", ke / be

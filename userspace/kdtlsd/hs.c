@@ -461,7 +461,7 @@ static void hs_fail(struct kd_hs *hs, const char *why)
 static void drain_app_data(struct kd_hs *hs)
 {
 	uint8_t buf[16384 + 64];
-	int n;
+	int n, used = 0;		/* of buf, to wipe */
 
 	while (hs->ssl) {
 		struct dgram *d;
@@ -475,6 +475,8 @@ static void drain_app_data(struct kd_hs *hs)
 			ERR_clear_error();
 			break;
 		}
+		if (n > used)
+			used = n;
 		if (hs->early_bytes + n > EARLY_MAX) {
 			kd_warn("early data over %d bytes dropped", EARLY_MAX);
 			continue;
@@ -486,7 +488,7 @@ static void drain_app_data(struct kd_hs *hs)
 		hs->early_tail = &d->next;
 		hs->early_bytes += n;
 	}
-	OPENSSL_cleanse(buf, sizeof(buf));
+	OPENSSL_cleanse(buf, used);
 }
 
 static void deliver_early(struct kd_hs *hs)

@@ -25,6 +25,7 @@ struct dgram {
 
 struct kd_hs {
 	struct kd_hs *hnext;		/* hash chain */
+	struct kd_hs *snext, **spprev;	/* its socket's list (kd_sock.hs) */
 	struct kd_sock *sock;
 	struct sockaddr_storage peer;
 	SSL *ssl;

@@ -195,6 +195,7 @@ void kd_nl_event(void)
 {
 	/* a bounded batch: then the loop serves the control clients again */
 	int fd = nl_socket_get_fd(nl.agent), budget = 32;
+	size_t used = 0;		/* of nl.rbuf, to wipe */
 	struct stash *s;
 
 	while ((s = nl.stash)) {
@@ -217,9 +218,11 @@ void kd_nl_event(void)
 			}
 			break;
 		}
+		if ((size_t)r > used)
+			used = r;
 		handle_buf(nl.rbuf, r);
 	}
-	OPENSSL_cleanse(nl.rbuf, sizeof(nl.rbuf));
+	OPENSSL_cleanse(nl.rbuf, used);
 }
 
 bool kd_nl_pending(void)
@@ -327,9 +330,15 @@ out:
 	return ret;
 }
 
-static struct nl_msg *msg_new(uint8_t cmd)
+/*
+ * A request with room for @payload bytes of attributes.  Sized to the
+ * request: libnl zeroes the whole buffer, and a 68 KiB one per record-send
+ * showed in the handshake benchmark.
+ */
+static struct nl_msg *msg_new(uint8_t cmd, size_t payload)
 {
-	struct nl_msg *msg = nlmsg_alloc_size(65536 + 4096);
+	struct nl_msg *msg = nlmsg_alloc_size(NLMSG_HDRLEN + GENL_HDRLEN +
+					      payload);
 
 	if (msg && !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, nl.family, 0,
 				NLM_F_ACK, cmd, KDTLS_GENL_VERSION)) {
@@ -367,7 +376,7 @@ static void get_id(struct nlattr **tb, void *arg)
  */
 int kd_nl_attach(int fd, uint32_t *sock_id)
 {
-	struct nl_msg *msg = msg_new(KDTLS_CMD_SOCK_ATTACH);
+	struct nl_msg *msg = msg_new(KDTLS_CMD_SOCK_ATTACH, 1024);
 	int err;
 
 	*sock_id = 0;
@@ -379,7 +388,7 @@ int kd_nl_attach(int fd, uint32_t *sock_id)
 	err = request(nl.agent, msg, "sock-attach", get_id, sock_id);
 	if (err != -EEXIST)
 		return err;
-	msg = msg_new(KDTLS_CMD_SOCK_SET);
+	msg = msg_new(KDTLS_CMD_SOCK_SET, 1024);
 	if (!msg || nla_put_u32(msg, KDTLS_A_SOCK_FD, fd) ||
 	    nla_put_u32(msg, KDTLS_A_SOCK_FLAGS, KDTLS_SOCK_F_AGENT)) {
 		nlmsg_free(msg);
@@ -390,7 +399,7 @@ int kd_nl_attach(int fd, uint32_t *sock_id)
 
 int kd_nl_release(int fd)
 {
-	struct nl_msg *msg = msg_new(KDTLS_CMD_SOCK_SET);
+	struct nl_msg *msg = msg_new(KDTLS_CMD_SOCK_SET, 1024);
 
 	if (!msg || nla_put_u32(msg, KDTLS_A_SOCK_FD, fd) ||
 	    nla_put_u32(msg, KDTLS_A_SOCK_FLAGS, 0)) {
@@ -423,7 +432,7 @@ int kd_nl_assoc_add(int fd, const struct sockaddr_storage *peer,
 	const uint8_t *rxk = is_server ? k->client_key : k->server_key;
 	const uint8_t *txs = is_server ? k->server_salt : k->client_salt;
 	const uint8_t *rxs = is_server ? k->client_salt : k->server_salt;
-	struct nl_msg *msg = msg_new(KDTLS_CMD_ASSOC_ADD);
+	struct nl_msg *msg = msg_new(KDTLS_CMD_ASSOC_ADD, 1024);
 
 	if (!msg || nla_put_u32(msg, KDTLS_A_SOCK_FD, fd) ||
 	    put_peer(msg, peer) ||
@@ -444,7 +453,7 @@ int kd_nl_assoc_add(int fd, const struct sockaddr_storage *peer,
 
 int kd_nl_assoc_del(int fd, const struct sockaddr_storage *peer)
 {
-	struct nl_msg *msg = msg_new(KDTLS_CMD_ASSOC_DEL);
+	struct nl_msg *msg = msg_new(KDTLS_CMD_ASSOC_DEL, 1024);
 
 	if (!msg || nla_put_u32(msg, KDTLS_A_SOCK_FD, fd) ||
 	    put_peer(msg, peer)) {
@@ -457,7 +466,8 @@ int kd_nl_assoc_del(int fd, const struct sockaddr_storage *peer)
 int kd_nl_record_send(int fd, const struct sockaddr_storage *peer,
 		      const void *data, size_t len, bool seal, uint8_t type)
 {
-	struct nl_msg *msg = msg_new(KDTLS_CMD_RECORD_SEND);
+	struct nl_msg *msg = msg_new(KDTLS_CMD_RECORD_SEND,
+				     NLA_ALIGN(len) + 256);
 
 	if (!msg || nla_put_u32(msg, KDTLS_A_SOCK_FD, fd) ||
 	    put_peer(msg, peer) || nla_put(msg, KDTLS_A_RECORD_DATA, len, data) ||

@@ -92,6 +92,11 @@ void kd_hs_link(struct kd_hs *hs)
 	kd_hs_g.ht[h] = hs;
 	kd_hs_g.n_hs++;
 	hs->sock->n_hs++;
+	hs->snext = hs->sock->hs;
+	if (hs->snext)
+		hs->snext->spprev = &hs->snext;
+	hs->sock->hs = hs;
+	hs->spprev = &hs->sock->hs;
 }
 
 void kd_hs_unlink(struct kd_hs *hs)
@@ -103,6 +108,9 @@ void kd_hs_unlink(struct kd_hs *hs)
 			*pp = hs->hnext;
 			kd_hs_g.n_hs--;
 			hs->sock->n_hs--;
+			*hs->spprev = hs->snext;
+			if (hs->snext)
+				hs->snext->spprev = hs->spprev;
 			return;
 		}
 	}
@@ -162,21 +170,11 @@ struct kd_sock *kd_sock_new(int fd, uint32_t id, struct kd_client *owner)
 void kd_sock_free(struct kd_sock *s)
 {
 	struct kd_sock **pp;
-	unsigned int i;
 
-	for (i = 0; i < ARRAY_SIZE(kd_hs_g.ht); i++) {
-		struct kd_hs **hp = &kd_hs_g.ht[i];
-
-		while (*hp) {
-			struct kd_hs *hs = *hp;
-
-			if (hs->sock != s) {
-				hp = &hs->hnext;
-				continue;
-			}
-			kd_hs_free(hs);
-		}
-	}
+	/* its own list, not the whole table: a DETACH per short-lived
+	 * client socket scanned 16384 buckets */
+	while (s->hs)
+		kd_hs_free(s->hs);
 	kd_nl_release(s->fd);
 	for (pp = &kd_hs_g.socks; *pp; pp = &(*pp)->next) {
 		if (*pp == s) {
