@@ -3,46 +3,46 @@
  * uring-pps -- one-way datagram rate between two UDP sockets over io_uring,
  * for `make bench` (selftests/bench.sh runs it; see there for the method).
  *
- *   uring-pps run --tx-fd N --rx-fd M [--size B] [--secs S] [--warmup S]
- *                 [--window W] [--tx-cpu C] [--rx-cpu C]
- *   uring-pps idle [--iters N]
+ *   uring-pps run --tx-fd N --rx-fd M [--gso K] [--gro] [--size B]
+ *                 [--secs S] [--warmup S] [--window W] [--tx-cpu C]
+ *                 [--rx-cpu C]
+ *   uring-pps idle [--iters N] [--serve]
  *
  * run: the sockets are inherited (made by `kdtlsctl socket`, the TX one
  * connected to the RX one; attached by kdtlsctl or not -- this program cannot
- * tell and does the same either way).  Two threads, each pinned:
+ * tell and does the same either way).  Two threads with the flow control,
+ * pinning and timing of flow.h:
  *
- *   sender   (--tx-cpu, 0)   batches of up to 16 IORING_OP_SEND of B bytes
- *   receiver (--rx-cpu, 1 or 0 with one CPU)  one multishot IORING_OP_RECV
- *            with a ring of 256 provided buffers; counts completions of
- *            exactly B bytes (plaintext: kdtls has opened the record)
+ *   sender    batches of up to 16 IORING_OP_SEND of B bytes, or with --gso K
+ *             of K * B bytes with UDP_SEGMENT = B on the socket: one GSO
+ *             datagram of K segments (K records when kdtls seals them)
+ *   receiver  one multishot IORING_OP_RECV with a ring of 256 provided
+ *             buffers; counts completions of exactly B bytes (plaintext:
+ *             kdtls has opened the record).  With --gro, UDP_GRO on the
+ *             socket and a multishot IORING_OP_RECVMSG instead: a completion
+ *             with a UDP_GRO cmsg of B counts as bytes / B records, one
+ *             without it as one record of B bytes.
  *
- * Flow control: the sender keeps at most W (256) datagrams in flight (sent
- * and not yet received) and sleeps on a futex when the window is full; the
- * receiver wakes it when half the window has drained.  The receive buffer is
- * raised to 4 MB (SO_RCVBUFFORCE) so a full window fits.  Without this a
- * sender that outruns the receiver -- always, when they share one CPU --
- * would spend its time sealing records the receive queue then drops, and the
- * result would measure the scheduler, not the data path.  Datagrams still
- * missing after 20 ms leave the window; "lost" is sent minus received.
- *
- * The rate is what the receiver counted between two snapshots taken S (2)
- * seconds apart, after a warm-up of 0.3 s.  One line of output:
- *   rate R sent N received N lost N bad N secs T
+ * The receive buffer is raised to 4 MB (SO_RCVBUFFORCE) so a full window
+ * fits.  One line of output (flow.h):
+ *   rate R sent N received N lost N bad N txerr N secs T
+ * where every count is of records (B-byte segments), not of sends.
  *
  * idle: time a fixed integer loop (--iters, 20 M) on every CPU at once, three
  * times, and print the slowest CPU's median in ms.  Under TCG scalar code
  * runs near host speed, so this time grows when the host's CPUs are busy
  * with something else: bench.sh compares it with the quietest value seen in
- * the same boot.
+ * the same boot.  With --serve it does that once per line read from stdin,
+ * until EOF, so that a script can ask often without starting a process
+ * each time (under TCG an exec costs about a second).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
 #include <liburing.h>
-#include <linux/futex.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
 #include <pthread.h>
-#include <sched.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -50,131 +50,79 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "flow.h"
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT	103
+#endif
+#ifndef UDP_GRO
+#define UDP_GRO		104
+#endif
 
 #define TX_BATCH	16
 #define NBUFS		256	/* power of two */
 #define BUF_LEN		2048
+#define GRO_BUF_LEN	(65536 + 256)	/* a coalesced datagram, header, cmsg */
+#define MAX_GSO		128	/* UDP_MAX_SEGMENTS */
 #define BGID		1
 #define RCVBUF		(4 << 20)
 
-struct cfg {
-	int tx_fd, rx_fd;
-	unsigned int size, window;
-	int tx_cpu, rx_cpu;
-	double secs, warmup;
-};
-
-static struct cfg cfg = {
-	.tx_fd = -1, .rx_fd = -1, .size = 1200, .window = 256,
-	.tx_cpu = -1, .rx_cpu = -1, .secs = 2.0, .warmup = 0.3,
-};
-
-static atomic_uint received;		/* futex word: receiver -> sender */
-static atomic_uint sent;		/* sender -> receiver and main */
-static atomic_bool sender_waiting;
-static atomic_bool stop;
-static atomic_bool rx_done;
-static unsigned long tx_errors, rx_bad;
-static pthread_barrier_t start;
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void sleep_s(double s)
-{
-	struct timespec ts = { (time_t)s, (long)((s - (time_t)s) * 1e9) };
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
-static void die(const char *what, int err)
-{
-	fprintf(stderr, "uring-pps: %s: %s\n", what, strerror(err));
-	exit(1);
-}
-
-static void pin(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set))
-		die("sched_setaffinity", errno);
-}
-
-static long futex(atomic_uint *uaddr, int op, unsigned int val,
-		  const struct timespec *ts)
-{
-	return syscall(SYS_futex, uaddr, op, val, ts, NULL, 0);
-}
+static int tx_fd = -1, rx_fd = -1;
+static unsigned int gso;	/* records per send, 0: no UDP_SEGMENT */
+static bool gro;
 
 /* ---- sender ------------------------------------------------------------ */
 
 static void *sender(void *arg)
 {
-	unsigned char *buf = malloc(cfg.size);
-	unsigned int base = 0;	/* datagrams written off as lost */
+	unsigned int unit = gso ? gso : 1;
+	size_t len = (size_t)unit * flow.size;
+	unsigned char *buf = malloc(len);
 	struct io_uring ring;
 	int ret;
 
 	(void)arg;
-	pin(cfg.tx_cpu);
+	flow_pin(flow.tx_cpu);
+	if (!buf)
+		flow_die("sender buffer", ENOMEM);
 	ret = io_uring_queue_init(2 * TX_BATCH, &ring, 0);
 	if (ret)
-		die("io_uring_queue_init", -ret);
-	memset(buf, 0xa5, cfg.size);
-	pthread_barrier_wait(&start);
+		flow_die("io_uring_queue_init", -ret);
+	memset(buf, 0xa5, len);
+	flow_ready();
 
-	while (!atomic_load(&stop)) {
-		unsigned int s = atomic_load(&sent);
-		unsigned int r = atomic_load(&received);
-		unsigned int inflight = s - r - base, n, i, head, seen = 0;
+	for (;;) {
+		unsigned int room = flow_room(unit), n, i, head, seen = 0;
 		struct io_uring_cqe *cqe;
 
-		if (inflight >= cfg.window) {
-			struct timespec ts = { 0, 20 * 1000 * 1000 };
-
-			atomic_store(&sender_waiting, true);
-			if (atomic_load(&received) == r &&
-			    futex(&received, FUTEX_WAIT_PRIVATE, r, &ts) &&
-			    errno == ETIMEDOUT && atomic_load(&received) == r) {
-				/* nothing arrived for 20 ms: the rest is lost */
-				base += inflight;
-			}
-			atomic_store(&sender_waiting, false);
-			continue;
-		}
-		n = cfg.window - inflight;
+		if (!room)
+			break;
+		n = room / unit;
 		if (n > TX_BATCH)
 			n = TX_BATCH;
 		for (i = 0; i < n; i++) {
 			struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
 
-			io_uring_prep_send(sqe, cfg.tx_fd, buf, cfg.size, 0);
+			io_uring_prep_send(sqe, tx_fd, buf, len, 0);
 		}
 		ret = io_uring_submit_and_wait(&ring, n);
 		if (ret < 0 && ret != -EINTR)
-			die("sender: io_uring_submit_and_wait", -ret);
+			flow_die("sender: io_uring_submit_and_wait", -ret);
 		n = 0;
 		io_uring_for_each_cqe(&ring, head, cqe) {
 			seen++;
-			if (cqe->res == (int)cfg.size)
-				n++;
+			if (cqe->res == (int)len)
+				n += unit;
+			else if (cqe->res < 0 && cqe->res != -ENOBUFS &&
+				 cqe->res != -EAGAIN)
+				flow_die("sender: send", -cqe->res);
 			else
-				tx_errors++;
+				flow_tx_error();
 		}
 		io_uring_cq_advance(&ring, seen);
-		atomic_fetch_add(&sent, n);
+		flow_sent(n);
 	}
 	io_uring_queue_exit(&ring);
 	free(buf);
@@ -183,50 +131,91 @@ static void *sender(void *arg)
 
 /* ---- receiver ---------------------------------------------------------- */
 
+/* records in one RECVMSG completion: see the header comment */
+static void count_recvmsg(struct io_uring_cqe *cqe, struct msghdr *mh,
+			  unsigned char *buf, unsigned int *got,
+			  unsigned int *bad)
+{
+	struct io_uring_recvmsg_out *o;
+	struct cmsghdr *cm;
+	unsigned int len, seg = 0;
+
+	o = io_uring_recvmsg_validate(buf, cqe->res, mh);
+	if (!o || (o->flags & (MSG_TRUNC | MSG_CTRUNC))) {
+		(*bad)++;
+		return;
+	}
+	len = io_uring_recvmsg_payload_length(o, cqe->res, mh);
+	for (cm = io_uring_recvmsg_cmsg_firsthdr(o, mh); cm;
+	     cm = io_uring_recvmsg_cmsg_nexthdr(o, mh, cm))
+		if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO) {
+			int v;
+
+			memcpy(&v, CMSG_DATA(cm), sizeof(v));
+			seg = v;
+		}
+	if (!seg && len == flow.size)
+		(*got)++;
+	else if (seg == flow.size && len && len % seg == 0)
+		*got += len / seg;
+	else
+		(*bad)++;
+}
+
 static void *receiver(void *arg)
 {
 	struct io_uring_buf_reg reg = { };
 	struct io_uring_buf_ring *br;
+	unsigned int buf_len = gro ? GRO_BUF_LEN : BUF_LEN;
+	char ctl[CMSG_SPACE(sizeof(int))];
+	struct msghdr mh = {
+		.msg_control = ctl, .msg_controllen = sizeof(ctl),
+	};
 	unsigned char *bufs;
 	struct io_uring ring;
 	bool armed = false;
-	double idle_since = 0;
 	unsigned int i;
-	int ret, mask = io_uring_buf_ring_mask(NBUFS);
+	int ret, on = gro, mask = io_uring_buf_ring_mask(NBUFS);
 
 	(void)arg;
-	pin(cfg.rx_cpu);
+	flow_pin(flow.rx_cpu);
+	if (setsockopt(rx_fd, SOL_UDP, UDP_GRO, &on, sizeof(on)))
+		flow_die("setsockopt UDP_GRO", errno);
 	ret = io_uring_queue_init(64, &ring, 0);
 	if (ret)
-		die("io_uring_queue_init", -ret);
+		flow_die("io_uring_queue_init", -ret);
 	br = mmap(NULL, NBUFS * sizeof(struct io_uring_buf),
 		  PROT_READ | PROT_WRITE, MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
-	bufs = malloc((size_t)NBUFS * BUF_LEN);
+	bufs = malloc((size_t)NBUFS * buf_len);
 	if (br == MAP_FAILED || !bufs)
-		die("receiver buffers", ENOMEM);
+		flow_die("receiver buffers", ENOMEM);
 	reg.ring_addr = (unsigned long)br;
 	reg.ring_entries = NBUFS;
 	reg.bgid = BGID;
 	ret = io_uring_register_buf_ring(&ring, &reg, 0);
 	if (ret)
-		die("io_uring_register_buf_ring", -ret);
+		flow_die("io_uring_register_buf_ring", -ret);
 	io_uring_buf_ring_init(br);
 	for (i = 0; i < NBUFS; i++)
-		io_uring_buf_ring_add(br, bufs + (size_t)i * BUF_LEN, BUF_LEN,
+		io_uring_buf_ring_add(br, bufs + (size_t)i * buf_len, buf_len,
 				      i, mask, i);
 	io_uring_buf_ring_advance(br, NBUFS);
-	pthread_barrier_wait(&start);
+	flow_ready();
 
 	for (;;) {
 		struct __kernel_timespec ts = { 0, 50 * 1000 * 1000 };
 		struct io_uring_cqe *cqe;
-		unsigned int head, seen = 0, got = 0, back = 0;
+		unsigned int head, seen = 0, got = 0, bad = 0, back = 0;
 
 		if (!armed) {
 			struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
 
-			io_uring_prep_recv_multishot(sqe, cfg.rx_fd, NULL, 0,
-						     0);
+			if (gro)
+				io_uring_prep_recvmsg_multishot(sqe, rx_fd,
+								&mh, 0);
+			else
+				io_uring_prep_recv_multishot(sqe, rx_fd, NULL,
+							     0, 0);
 			sqe->flags |= IOSQE_BUFFER_SELECT;
 			sqe->buf_group = BGID;
 			armed = true;
@@ -234,102 +223,73 @@ static void *receiver(void *arg)
 		ret = io_uring_submit_and_wait_timeout(&ring, &cqe, 1, &ts,
 						       NULL);
 		if (ret == -ETIME || ret == -EINTR) {
-			/* after stop, 200 ms of silence ends the run */
-			if (atomic_load(&stop)) {
-				if (!idle_since)
-					idle_since = now();
-				else if (now() - idle_since > 0.2)
-					break;
-			}
+			if (flow_rx_done(true))
+				break;
 			continue;
 		}
 		if (ret < 0)
-			die("receiver: io_uring_submit_and_wait_timeout", -ret);
-		idle_since = 0;
+			flow_die("receiver: io_uring_submit_and_wait_timeout",
+				 -ret);
+		flow_rx_done(false);
 		io_uring_for_each_cqe(&ring, head, cqe) {
+			unsigned int bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
+			unsigned char *buf = bufs + (size_t)bid * buf_len;
+
 			seen++;
 			if (!(cqe->flags & IORING_CQE_F_MORE))
 				armed = false;
 			if (cqe->res == -ENOBUFS)
 				continue;
 			if (cqe->res < 0)
-				die("receiver: recv", -cqe->res);
-			if (cqe->res == (int)cfg.size)
+				flow_die("receiver: recv", -cqe->res);
+			if (gro && (cqe->flags & IORING_CQE_F_BUFFER))
+				count_recvmsg(cqe, &mh, buf, &got, &bad);
+			else if (cqe->res == (int)flow.size)
 				got++;
 			else
-				rx_bad++;
-			if (cqe->flags & IORING_CQE_F_BUFFER) {
-				unsigned int bid = cqe->flags >>
-						   IORING_CQE_BUFFER_SHIFT;
-
-				io_uring_buf_ring_add(br, bufs +
-						      (size_t)bid * BUF_LEN,
-						      BUF_LEN, bid, mask,
-						      back++);
-			}
+				bad++;
+			if (cqe->flags & IORING_CQE_F_BUFFER)
+				io_uring_buf_ring_add(br, buf, buf_len, bid,
+						      mask, back++);
 		}
 		io_uring_buf_ring_advance(br, back);
 		io_uring_cq_advance(&ring, seen);
-		if (got) {
-			unsigned int r = atomic_fetch_add(&received, got) + got;
-
-			if (atomic_load(&sender_waiting) &&
-			    atomic_load(&sent) - r <= cfg.window / 2)
-				futex(&received, FUTEX_WAKE_PRIVATE, 1, NULL);
-		}
+		flow_received(got, bad);
 	}
-	atomic_store(&rx_done, true);
 	io_uring_queue_exit(&ring);
+	free(bufs);
 	return NULL;
 }
 
 static int cmd_run(void)
 {
-	int ncpu = sysconf(_SC_NPROCESSORS_ONLN), buf = RCVBUF;
-	unsigned int r0, r1;
-	pthread_t tx, rx;
-	double t0, t1;
+	int buf = RCVBUF, seg = flow.size;
 
-	if (cfg.tx_fd < 0 || cfg.rx_fd < 0) {
+	if (tx_fd < 0 || rx_fd < 0) {
 		fprintf(stderr, "uring-pps run: --tx-fd and --rx-fd are required\n");
 		return 2;
 	}
-	if (cfg.size > BUF_LEN || !cfg.size || cfg.window < 2) {
-		fprintf(stderr, "uring-pps run: --size 1..%d, --window >= 2\n",
-			BUF_LEN);
+	if (!flow.size || flow.size > BUF_LEN) {
+		fprintf(stderr, "uring-pps run: --size 1..%d\n", BUF_LEN);
 		return 2;
 	}
-	if (cfg.tx_cpu < 0)
-		cfg.tx_cpu = 0;
-	if (cfg.rx_cpu < 0)
-		cfg.rx_cpu = ncpu > 1 ? 1 : 0;
-	if (setsockopt(cfg.rx_fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf,
-		       sizeof(buf)))
-		die("SO_RCVBUFFORCE", errno);
-
-	pthread_barrier_init(&start, NULL, 3);
-	if (pthread_create(&rx, NULL, receiver, NULL) ||
-	    pthread_create(&tx, NULL, sender, NULL))
-		die("pthread_create", EAGAIN);
-	pthread_barrier_wait(&start);
-
-	sleep_s(cfg.warmup);
-	r0 = atomic_load(&received);
-	t0 = now();
-	sleep_s(cfg.secs);
-	r1 = atomic_load(&received);
-	t1 = now();
-	atomic_store(&stop, true);
-	futex(&received, FUTEX_WAKE_PRIVATE, 1, NULL);
-	pthread_join(tx, NULL);
-	pthread_join(rx, NULL);
-
-	printf("rate %.0f sent %u received %u lost %d bad %lu txerr %lu secs %.3f\n",
-	       (r1 - r0) / (t1 - t0), atomic_load(&sent),
-	       atomic_load(&received),
-	       (int)(atomic_load(&sent) - atomic_load(&received)),
-	       rx_bad, tx_errors, t1 - t0);
-	return 0;
+	if (gso > MAX_GSO || (size_t)gso * flow.size > 65000) {
+		fprintf(stderr, "uring-pps run: --gso K: K <= %d and K * size <= 65000\n",
+			MAX_GSO);
+		return 2;
+	}
+	if (gso && flow.window < 2 * gso) {
+		fprintf(stderr, "uring-pps run: --window must be at least 2 x --gso\n");
+		return 2;
+	}
+	if (setsockopt(rx_fd, SOL_SOCKET, SO_RCVBUFFORCE, &buf, sizeof(buf)))
+		flow_die("SO_RCVBUFFORCE", errno);
+	/* both set either way: bench.sh runs every mode on the same sockets */
+	if (!gso)
+		seg = 0;
+	if (setsockopt(tx_fd, SOL_UDP, UDP_SEGMENT, &seg, sizeof(seg)))
+		flow_die("setsockopt UDP_SEGMENT", errno);
+	return flow_run(sender, receiver, NULL);
 }
 
 /* ---- idle check -------------------------------------------------------- */
@@ -346,12 +306,12 @@ static void *idle_loop(void *p)
 	struct idle_arg *a = p;
 	int k;
 
-	pin(a->cpu);
+	flow_pin(a->cpu);
 	for (k = 0; k < 3; k++) {
 		volatile uint64_t sink;
 		uint64_t x = 88172645463325252ULL;
 		unsigned long i;
-		double t = now();
+		double t = flow_now();
 
 		for (i = 0; i < idle_iters; i++) {	/* xorshift64 */
 			x ^= x << 13;
@@ -360,7 +320,7 @@ static void *idle_loop(void *p)
 		}
 		sink = x;
 		(void)sink;
-		a->ms[k] = (now() - t) * 1e3;
+		a->ms[k] = (flow_now() - t) * 1e3;
 	}
 	return NULL;
 }
@@ -372,17 +332,15 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-static int cmd_idle(void)
+static void idle_once(int ncpu, struct idle_arg *a, pthread_t *t)
 {
-	int ncpu = sysconf(_SC_NPROCESSORS_ONLN), i;
-	struct idle_arg *a = calloc(ncpu, sizeof(*a));
-	pthread_t *t = calloc(ncpu, sizeof(*t));
 	double worst = 0;
+	int i;
 
 	for (i = 0; i < ncpu; i++) {
 		a[i].cpu = i;
 		if (pthread_create(&t[i], NULL, idle_loop, &a[i]))
-			die("pthread_create", EAGAIN);
+			flow_die("pthread_create", EAGAIN);
 	}
 	for (i = 0; i < ncpu; i++) {
 		pthread_join(t[i], NULL);
@@ -391,6 +349,23 @@ static int cmd_idle(void)
 			worst = a[i].ms[1];
 	}
 	printf("%.1f\n", worst);
+}
+
+static int cmd_idle(bool serve)
+{
+	int ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	struct idle_arg *a = calloc(ncpu, sizeof(*a));
+	pthread_t *t = calloc(ncpu, sizeof(*t));
+	char line[64];
+
+	if (!a || !t)
+		flow_die("idle", ENOMEM);
+	if (!serve) {
+		idle_once(ncpu, a, t);
+		return 0;
+	}
+	while (fgets(line, sizeof(line), stdin))
+		idle_once(ncpu, a, t);
 	return 0;
 }
 
@@ -399,10 +374,25 @@ static int cmd_idle(void)
 static void usage(void)
 {
 	fprintf(stderr,
-"usage: uring-pps run --tx-fd N --rx-fd M [--size B] [--secs S] [--warmup S]\n"
-"                     [--window W] [--tx-cpu C] [--rx-cpu C]\n"
-"       uring-pps idle [--iters N]\n");
+"usage: uring-pps run --tx-fd N --rx-fd M [--gso K] [--gro]\n"
+"                     " FLOW_USAGE "\n"
+"       uring-pps idle [--iters N] [--serve]\n");
 	exit(2);
+}
+
+static int parse_int(const char *name, const char *arg)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 0);
+	if (errno || end == arg || *end || v < 0 || v > 1 << 30) {
+		fprintf(stderr, "uring-pps: %s: not a count: '%s'\n", name,
+			arg);
+		exit(2);
+	}
+	return v;
 }
 
 int main(int argc, char **argv)
@@ -410,16 +400,14 @@ int main(int argc, char **argv)
 	static const struct option lopts[] = {
 		{ "tx-fd",	required_argument, NULL, 't' },
 		{ "rx-fd",	required_argument, NULL, 'r' },
-		{ "size",	required_argument, NULL, 's' },
-		{ "secs",	required_argument, NULL, 'd' },
-		{ "warmup",	required_argument, NULL, 'w' },
-		{ "window",	required_argument, NULL, 'W' },
-		{ "tx-cpu",	required_argument, NULL, 'T' },
-		{ "rx-cpu",	required_argument, NULL, 'R' },
+		{ "gso",	required_argument, NULL, 'g' },
+		{ "gro",	no_argument,	   NULL, 'G' },
 		{ "iters",	required_argument, NULL, 'i' },
+		{ "serve",	no_argument,	   NULL, 'S' },
+		FLOW_OPTIONS,
 		{ }
 	};
-	bool run;
+	bool run, serve = false;
 	int opt;
 
 	if (argc < 2)
@@ -433,20 +421,19 @@ int main(int argc, char **argv)
 	optind = 2;
 	while ((opt = getopt_long(argc, argv, "", lopts, NULL)) != -1) {
 		switch (opt) {
-		case 't': cfg.tx_fd = atoi(optarg); break;
-		case 'r': cfg.rx_fd = atoi(optarg); break;
-		case 's': cfg.size = strtoul(optarg, NULL, 0); break;
-		case 'd': cfg.secs = atof(optarg); break;
-		case 'w': cfg.warmup = atof(optarg); break;
-		case 'W': cfg.window = strtoul(optarg, NULL, 0); break;
-		case 'T': cfg.tx_cpu = atoi(optarg); break;
-		case 'R': cfg.rx_cpu = atoi(optarg); break;
-		case 'i': idle_iters = strtoul(optarg, NULL, 0); break;
-		default: usage();
+		case 't': tx_fd = parse_int("--tx-fd", optarg); break;
+		case 'r': rx_fd = parse_int("--rx-fd", optarg); break;
+		case 'g': gso = parse_int("--gso", optarg); break;
+		case 'G': gro = true; break;
+		case 'i': idle_iters = parse_int("--iters", optarg); break;
+		case 'S': serve = true; break;
+		default:
+			if (!flow_option(opt, optarg))
+				usage();
 		}
 	}
 	if (optind != argc)
 		usage();
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	return run ? cmd_run() : cmd_idle();
+	return run ? cmd_run() : cmd_idle(serve);
 }
