@@ -201,7 +201,13 @@ FIXTURE_SETUP(lib)
 	snprintf(self->ctl, sizeof(self->ctl), "%s/ctl", self->dir);
 	self->kdtlsd = start_kdtlsd(self->dir, self->ctl, NULL);
 	ASSERT_GT(self->kdtlsd, 0);
-	err = kdtls_ctx_new(&self->cc, self->ctl);
+	/* the socket file exists from bind(), connect() works after listen() */
+	for (int i = 0; i < 100; i++) {
+		err = kdtls_ctx_new(&self->cc, self->ctl);
+		if (err != -ECONNREFUSED)
+			break;
+		usleep(20000);
+	}
 	ASSERT_EQ(err, 0);
 	err = kdtls_ctx_new(&self->sc, self->ctl);
 	ASSERT_EQ(err, 0);
@@ -999,7 +1005,10 @@ TEST_F(lib, multi_peer)
 		ASSERT_EQ(kdtls_do_handshake(c[i], fd[i]), 0);
 	}
 	end = ms() + 15000;
-	while (ms() < end && self->sev.n_peers < 3)
+	while (ms() < end && (self->sev.n_peers < 3 ||
+			      !kdtls_is_connection_encrypted(c[0]) ||
+			      !kdtls_is_connection_encrypted(c[1]) ||
+			      !kdtls_is_connection_encrypted(c[2])))
 		pump(self, NULL, 50, NULL, NULL);
 	ASSERT_EQ(self->sev.n_peers, 3);
 	for (i = 0; i < 3; i++) {
@@ -1218,6 +1227,61 @@ TEST(client_verifier)
 	kdtls_verifier_free(v);
 	kdtls_verifier_free(fresh);
 	kdtls_verifier_free(NULL);
+}
+
+/* setCookieGeneratorParameters of a listener reaches kdtlsd: its
+ * HelloVerifyRequest carries the cookie a verifier with the same
+ * parameters computes, and not the one of another secret */
+TEST_F(lib, cookie_params_reach_kdtlsd)
+{
+	static const uint8_t secret[] = "listener cookie secret";
+	struct kdtls_generator_params p = { KDTLS_HASH_SHA384, secret, 22 };
+	struct sockaddr_in to = { .sin_family = AF_INET,
+				  .sin_addr.s_addr = htonl(0x7f000001) };
+	struct sockaddr_in me = to;
+	struct kdtls_verifier *v, *other;
+	uint8_t hello[200], hvr[128], got[256];
+	struct kdtls *l = make_listener(self);
+	uint16_t rport;
+	size_t n, hl;
+	ssize_t r;
+	int rfd;
+
+	ASSERT_TRUE(l != NULL);
+	ASSERT_EQ(kdtls_set_cookie_generator_params(l, &p), 0);
+	ASSERT_EQ(kdtls_do_handshake(l, self->sfd), 0);
+	rfd = udp_socket(&rport);
+	ASSERT_GE(rfd, 0);
+	me.sin_port = htons(rport);
+	to.sin_port = htons(self->sport);
+	n = client_hello(hello, NULL, 0);
+	ASSERT_EQ(sendto(rfd, hello, n, 0, (void *)&to, sizeof(to)), (ssize_t)n);
+	{
+		struct pollfd pf = { rfd, POLLIN, 0 };
+
+		ASSERT_EQ(poll(&pf, 1, 5000), 1);
+	}
+	r = recv(rfd, got, sizeof(got), 0);
+	ASSERT_GT(r, 28);
+	EXPECT_EQ(got[13], 3);			/* HelloVerifyRequest */
+	EXPECT_EQ(got[27], 48);			/* a SHA-384 cookie */
+	ASSERT_EQ(kdtls_verifier_new(&v), 0);
+	ASSERT_EQ(kdtls_verifier_set_cookie_generator_params(v, &p), 0);
+	ASSERT_EQ(kdtls_verifier_check(v, hello, n, (void *)&me, sizeof(me),
+				       hvr, sizeof(hvr), &hl), 0);
+	ASSERT_EQ((size_t)r, hl);
+	EXPECT_EQ(memcmp(got + 28, hvr + 28, 48), 0);
+	ASSERT_EQ(kdtls_verifier_new(&other), 0);
+	ASSERT_EQ(kdtls_verifier_check(other, hello, n, (void *)&me,
+				       sizeof(me), hvr, sizeof(hvr), &hl), 0);
+	EXPECT_NE(memcmp(got + 28, hvr + 28, 32), 0);
+	/* with kdtlsd's cookie the verifier accepts the second ClientHello */
+	n = client_hello(hello, got + 28, 48);
+	EXPECT_EQ(kdtls_verifier_check(v, hello, n, (void *)&me, sizeof(me),
+				       hvr, sizeof(hvr), &hl), 1);
+	kdtls_verifier_free(v);
+	kdtls_verifier_free(other);
+	close(rfd);
 }
 
 /* ---- io_uring helpers --------------------------------------------------------- */

@@ -356,7 +356,8 @@ static void do_serve(struct kd_client *c, struct req *r)
 	SSL_CTX *ctx;
 
 	if (check_keys(c, r, "sock cookie verify-client psk cert key ca "
-			     "ciphers verify-depth psk-hint"))
+			     "ciphers verify-depth psk-hint cookie-digest "
+			     "cookie-secret"))
 		return;
 	s = req_sock(c, r, NULL);
 	if (!s)
@@ -367,6 +368,16 @@ static void do_serve(struct kd_client *c, struct req *r)
 	}
 	if (req_tlsopt(c, r, true, psk != NULL, &ctx))
 		return;
+	if (arg(r, "cookie-digest") || arg(r, "cookie-secret")) {
+		char err[128];
+
+		if (kd_tlsopt_cookie_set(s, arg(r, "cookie-digest"),
+					 arg(r, "cookie-secret"), err,
+					 sizeof(err))) {
+			reply_err(c, EINVAL, err);
+			return;
+		}
+	}
 	cookie = s->cookie;
 	verify = s->verify_client;
 	if (arg_bool(r, "cookie", &cookie) ||

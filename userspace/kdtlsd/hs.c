@@ -140,6 +140,9 @@ static int cookie_gen(SSL *ssl, unsigned char *cookie, unsigned int *len)
 	/* DTLSv1_listen has consumed the datagram from the BIO by now */
 	if (!hs || !hs->hello)
 		return 0;
+	if (hs->sock->ck_secret_len)	/* SERVE's own (tlsopt.c) */
+		return kd_tlsopt_cookie_make(hs->sock, &hs->peer, hs->hello,
+					     hs->hello_len, cookie, len) == 0;
 	return kd_cookie_make(&hs->peer, hs->hello, hs->hello_len, 0,
 			      cookie, len) == 0;
 }
@@ -151,6 +154,9 @@ static int cookie_verify(SSL *ssl, const unsigned char *cookie,
 
 	if (!hs || !hs->hello)
 		return 0;
+	if (hs->sock->ck_secret_len)
+		return kd_tlsopt_cookie_check(hs->sock, &hs->peer, hs->hello,
+					      hs->hello_len, cookie, len);
 	return kd_cookie_check(&hs->peer, hs->hello, hs->hello_len,
 			       cookie, len);
 }

@@ -191,6 +191,9 @@ struct kd_sock {
 	bool verify_client;
 	unsigned int mtu;
 	SSL_CTX *ctx;			/* SERVE's own options, or NULL */
+	char ck_digest[16];		/* SERVE's own cookie parameters, */
+	uint8_t ck_secret[64];		/* used when ck_secret_len != 0 */
+	size_t ck_secret_len;
 	struct kd_hs *hs;		/* its handshakes and associations */
 	unsigned long n_hs;
 };
@@ -251,6 +254,16 @@ int kd_tlsopt_psk_answer(struct kd_hs *hs, const char *identity,
 			 const char *hexkey, bool refuse, char *err,
 			 size_t errlen);
 void kd_tlsopt_exit(void);
+int kd_tlsopt_cookie_set(struct kd_sock *s, const char *digest,
+			 const char *hexsecret, char *err, size_t errlen);
+int kd_tlsopt_cookie_make(const struct kd_sock *s,
+			  const struct sockaddr_storage *peer,
+			  const uint8_t *dgram, size_t len, uint8_t *out,
+			  unsigned int *out_len);
+bool kd_tlsopt_cookie_check(const struct kd_sock *s,
+			    const struct sockaddr_storage *peer,
+			    const uint8_t *dgram, size_t len,
+			    const uint8_t *cookie, unsigned int clen);
 
 /* ---- ctl.c ---- */
 int kd_ctl_init(void);

@@ -25,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/async.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -209,6 +211,144 @@ int kd_tlsopt_psk_answer(struct kd_hs *hs, const char *identity,
 		snprintf(p->identity, sizeof(p->identity), "%s", identity);
 	}
 	p->state = PSK_ANSWERED;
+	return 0;
+}
+
+/* ---- a served socket's own cookie secret ------------------------------ */
+
+/*
+ * SERVE cookie-digest= cookie-secret=: QDtls setCookieGeneratorParameters.
+ * The same cookie as kdtlsd's own (cookie.c) and libkdtls's verifier,
+ * HMAC(secret, family || address || port || client_random ||
+ * cipher_suites), with the socket's digest and secret, not rotated.
+ */
+static int hello_fields(const uint8_t *dgram, size_t len,
+			const uint8_t **random, const uint8_t **suites,
+			size_t *suites_len)
+{
+	const uint8_t *p = dgram;
+	size_t left = len, off, mlen, n;
+	struct kd_rec r;
+
+	if (kd_rec_next(&p, &left, &r) != 1 || r.type != KDTLS_CT_HANDSHAKE ||
+	    r.epoch != 0 || r.len < 12)
+		return -1;
+	p = r.body;
+	mlen = p[1] << 16 | p[2] << 8 | p[3];
+	if (p[0] != SSL3_MT_CLIENT_HELLO || (p[6] | p[7] | p[8]) ||
+	    (size_t)(p[9] << 16 | p[10] << 8 | p[11]) != mlen ||
+	    mlen > (size_t)r.len - 12)
+		return -1;
+	p += 12;
+	off = 2;
+	if (off + 32 > mlen)
+		return -1;
+	*random = p + off;
+	off += 32;
+	if (off + 1 > mlen)
+		return -1;
+	off += 1 + p[off];			/* session_id */
+	if (off + 1 > mlen)
+		return -1;
+	off += 1 + p[off];			/* cookie */
+	if (off + 2 > mlen)
+		return -1;
+	n = p[off] << 8 | p[off + 1];
+	off += 2;
+	if (off + n > mlen)
+		return -1;
+	*suites = p + off;
+	*suites_len = n;
+	return 0;
+}
+
+int kd_tlsopt_cookie_make(const struct kd_sock *s,
+			  const struct sockaddr_storage *peer,
+			  const uint8_t *dgram, size_t len, uint8_t *out,
+			  unsigned int *out_len)
+{
+	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
+	const uint8_t *random, *suites;
+	OSSL_PARAM params[2];
+	size_t suites_len, olen = 0;
+	uint8_t fam = peer->ss_family;
+	int ret = -1;
+
+	if (!ctx || hello_fields(dgram, len, &random, &suites, &suites_len))
+		goto out;
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+				(char *)s->ck_digest, 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (!EVP_MAC_init(ctx, s->ck_secret, s->ck_secret_len, params) ||
+	    !EVP_MAC_update(ctx, &fam, 1))
+		goto out;
+	if (peer->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)peer;
+
+		if (!EVP_MAC_update(ctx, (const void *)&in->sin_addr, 4) ||
+		    !EVP_MAC_update(ctx, (const void *)&in->sin_port, 2))
+			goto out;
+	} else {
+		const struct sockaddr_in6 *in6 = (const void *)peer;
+
+		if (!EVP_MAC_update(ctx, (const void *)&in6->sin6_addr, 16) ||
+		    !EVP_MAC_update(ctx, (const void *)&in6->sin6_port, 2))
+			goto out;
+	}
+	if (!EVP_MAC_update(ctx, random, 32) ||
+	    !EVP_MAC_update(ctx, suites, suites_len) ||
+	    !EVP_MAC_final(ctx, out, &olen, 255))
+		goto out;
+	*out_len = olen;
+	ret = 0;
+out:
+	EVP_MAC_CTX_free(ctx);
+	EVP_MAC_free(mac);
+	return ret;
+}
+
+bool kd_tlsopt_cookie_check(const struct kd_sock *s,
+			    const struct sockaddr_storage *peer,
+			    const uint8_t *dgram, size_t len,
+			    const uint8_t *cookie, unsigned int clen)
+{
+	uint8_t want[255];
+	unsigned int wlen;
+
+	return !kd_tlsopt_cookie_make(s, peer, dgram, len, want, &wlen) &&
+	       wlen == clen && !CRYPTO_memcmp(want, cookie, clen);
+}
+
+/* "SHA256" + hex secret into @s; -EINVAL with @err */
+int kd_tlsopt_cookie_set(struct kd_sock *s, const char *digest,
+			 const char *hexsecret, char *err, size_t errlen)
+{
+	uint8_t secret[sizeof(s->ck_secret)];
+	EVP_MD *md;
+	size_t len;
+
+	if (!digest || !hexsecret) {
+		snprintf(err, errlen, "cookie-digest= and cookie-secret= go together");
+		return -EINVAL;
+	}
+	md = EVP_MD_fetch(NULL, digest, NULL);
+	if (!md || EVP_MD_get_size(md) > 64 || strlen(digest) >=
+	    sizeof(s->ck_digest)) {
+		EVP_MD_free(md);
+		snprintf(err, errlen, "cookie-digest: unknown digest");
+		return -EINVAL;
+	}
+	EVP_MD_free(md);
+	if (kd_hex_decode(hexsecret, secret, sizeof(secret), &len) || !len) {
+		OPENSSL_cleanse(secret, sizeof(secret));
+		snprintf(err, errlen, "cookie-secret: 1-64 bytes, hex");
+		return -EINVAL;
+	}
+	snprintf(s->ck_digest, sizeof(s->ck_digest), "%s", digest);
+	memcpy(s->ck_secret, secret, len);
+	s->ck_secret_len = len;
+	OPENSSL_cleanse(secret, sizeof(secret));
 	return 0;
 }
 

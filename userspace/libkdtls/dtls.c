@@ -327,6 +327,7 @@ KDTLS_EXPORT int kdtls_set_cookie_generator_params(struct kdtls *d,
 	d->ck_hash = p->hash;
 	memcpy(d->ck_secret, p->secret, p->secret_len);
 	d->ck_secret_len = p->secret_len;
+	d->ck_set = true;
 	kdtls_err_clear(&d->err);
 	return 0;
 }
@@ -419,9 +420,34 @@ static int start_client(struct kdtls *d, struct kdtls_sock *s)
 	return 0;
 }
 
+static const char *hash_name(enum kdtls_hash h)
+{
+	switch (h) {
+	case KDTLS_HASH_SHA1: return "SHA1";
+	case KDTLS_HASH_SHA256: return "SHA256";
+	case KDTLS_HASH_SHA384: return "SHA384";
+	case KDTLS_HASH_SHA512: return "SHA512";
+	}
+	return "SHA256";
+}
+
+/* " cookie-digest=... cookie-secret=HEX" when the application set them */
+static void cookie_args(const struct kdtls *d, char *buf, size_t len)
+{
+	size_t o, i;
+
+	buf[0] = 0;
+	if (!d->ck_set)
+		return;
+	o = snprintf(buf, len, " cookie-digest=%s cookie-secret=",
+		     hash_name(d->ck_hash));
+	for (i = 0; i < d->ck_secret_len && o + 3 <= len; i++)
+		o += snprintf(buf + o, len - o, "%02x", d->ck_secret[i]);
+}
+
 static int start_server(struct kdtls *d, struct kdtls_sock *s)
 {
-	char reply[512], *args;
+	char reply[512], *args, ck[64 + 2 * KDTLS_MAX_SECRET];
 	bool verify = d->cfg.verify_mode == KDTLS_VERIFY_PEER;
 	int err;
 
@@ -433,10 +459,12 @@ static int start_server(struct kdtls *d, struct kdtls_sock *s)
 		if (!args)
 			return kdtls_err_set(&d->err, KDTLS_ERR_TLS_INIT,
 					     -ENOMEM, "out of memory");
+		cookie_args(d, ck, sizeof(ck));
 		err = kdtls_ctl_request(d->ctx, -1, reply, sizeof(reply),
-					"SERVE sock=%u cookie=on verify-client=%s%s%s",
+					"SERVE sock=%u cookie=on verify-client=%s%s%s%s",
 					s->id, verify ? "on" : "off",
-					d->psk_cb ? " psk=ask" : "", args);
+					d->psk_cb ? " psk=ask" : "", ck, args);
+		explicit_bzero(ck, sizeof(ck));
 		free(args);
 		if (err)
 			return kdtls_err_set(&d->err, err == -EPIPE ?

@@ -138,6 +138,7 @@ struct kdtls {
 	enum kdtls_hash ck_hash;
 	uint8_t ck_secret[KDTLS_MAX_SECRET];
 	size_t ck_secret_len;
+	bool ck_set;			/* set by the application: to SERVE */
 	uint16_t mtu;
 	struct kdtls_sock *sock;	/* while started */
 	bool listener;			/* server without a peer */

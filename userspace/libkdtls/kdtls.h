@@ -281,7 +281,10 @@ int kdtls_set_configuration(struct kdtls *dtls, const struct kdtls_config *cfg);
 void kdtls_configuration(const struct kdtls *dtls, struct kdtls_config *cfg);
 
 /* setCookieGeneratorParameters (server mode, before the handshake): an
- * unknown hash or an empty/too long secret is -EINVAL. */
+ * unknown hash or an empty/too long secret is -EINVAL; a client's is
+ * -EOPNOTSUPP (INVALID_OPERATION).  Once set, they go to kdtlsd with the
+ * socket's SERVE and make its cookies (not rotated); unset, kdtlsd uses its
+ * own rotated [cookie] secret. */
 int kdtls_set_cookie_generator_params(struct kdtls *dtls,
 				const struct kdtls_generator_params *params);
 /* cookieGeneratorParameters: the secret points into the object.  Default:
