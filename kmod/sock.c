@@ -1046,11 +1046,14 @@ static int kdtls_setsockopt(struct sock *sk, int level, int optname,
 		else
 			WRITE_ONCE(ks->gso_size, val);
 	} else {
-		lock_sock(sk);
+		/* UDP's own handler may lock the socket: call it unlocked */
 		err = base->setsockopt(sk, level, optname, optval, optlen);
-		if (!err && !!val != ks->gro)
-			kdtls_sock_set_gro(ks, val);
-		release_sock(sk);
+		if (!err) {
+			lock_sock(sk);
+			if (udp_test_bit(GRO_ENABLED, sk) != ks->gro)
+				kdtls_sock_set_gro(ks, !ks->gro);
+			release_sock(sk);
+		}
 	}
 	kdtls_sock_put(ks);
 	return err;
