@@ -131,6 +131,7 @@ demo: deps
 
 bench: deps
 	@$(MAKE) all
+	@selftests/bench/hs-bench.sh --cookie	# kdtlsd cookies, on the host
 	@if [ -x selftests/bench.sh ]; then \
 		scripts/vm-run --kernel $(vm_kver) --smp 2 -- selftests/bench.sh; \
 	else \

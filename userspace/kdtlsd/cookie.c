@@ -27,6 +27,10 @@
 
 static struct {
 	EVP_MAC *mac;
+	/* HMAC contexts keyed with each secret: a cookie dups one rather
+	 * than fetching the digest and keying again (OpenSSL 3.0 makes
+	 * that the expensive part of a cookie) */
+	EVP_MAC_CTX *keyed[2];
 	uint8_t secret[2][64];	/* [0] current, [1] previous */
 	size_t secret_len;
 	bool have_prev;
@@ -38,6 +42,33 @@ static int new_secret(uint8_t *s)
 	if (RAND_priv_bytes(s, SECRET_LEN) != 1) {
 		kd_log_ssl(KD_LOG_ERR, "cookie: RAND_priv_bytes");
 		return -1;
+	}
+	return 0;
+}
+
+/* (Re)build the keyed contexts after the secrets or the digest changed. */
+static int rekey(void)
+{
+	OSSL_PARAM params[2];
+	int gen;
+
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+						     ck.digest, 0);
+	params[1] = OSSL_PARAM_construct_end();
+	for (gen = 0; gen < 2; gen++) {
+		EVP_MAC_CTX_free(ck.keyed[gen]);
+		ck.keyed[gen] = NULL;
+		if (gen && !ck.have_prev)
+			break;
+		ck.keyed[gen] = EVP_MAC_CTX_new(ck.mac);
+		if (!ck.keyed[gen] ||
+		    !EVP_MAC_init(ck.keyed[gen], ck.secret[gen],
+				  ck.secret_len, params)) {
+			kd_log_ssl(KD_LOG_ERR, "cookie: HMAC key");
+			EVP_MAC_CTX_free(ck.keyed[gen]);
+			ck.keyed[gen] = NULL;
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -68,7 +99,7 @@ int kd_cookie_reload(void)
 			return -1;
 		ck.secret_len = SECRET_LEN;
 	}
-	return 0;
+	return rekey();
 }
 
 int kd_cookie_init(void)
@@ -84,6 +115,9 @@ int kd_cookie_init(void)
 void kd_cookie_exit(void)
 {
 	OPENSSL_cleanse(&ck.secret, sizeof(ck.secret));
+	EVP_MAC_CTX_free(ck.keyed[0]);
+	EVP_MAC_CTX_free(ck.keyed[1]);
+	ck.keyed[0] = ck.keyed[1] = NULL;
 	EVP_MAC_free(ck.mac);
 	ck.mac = NULL;
 }
@@ -100,8 +134,10 @@ void kd_cookie_rotate(void)
 		memcpy(ck.secret[0], kd_cfg.cookie_secret,
 		       kd_cfg.cookie_secret_len);
 	} else if (new_secret(ck.secret[0])) {
+		rekey();
 		return;
 	}
+	rekey();
 	kd_dbg("cookie: secret rotated");
 }
 
@@ -155,24 +191,18 @@ int kd_cookie_make(const struct sockaddr_storage *peer, const uint8_t *dgram,
 		   size_t len, int prev, uint8_t *out, unsigned int *out_len)
 {
 	const uint8_t *random, *suites;
-	OSSL_PARAM params[2];
 	EVP_MAC_CTX *ctx;
 	size_t suites_len, olen = 0;
 	uint8_t fam;
 	int ret = -1;
 
-	if (prev && !ck.have_prev)
+	if (!ck.keyed[prev])	/* no previous secret yet, or rekey failed */
 		return -1;
 	if (hello_params(dgram, len, &random, &suites, &suites_len))
 		return -1;
-	ctx = EVP_MAC_CTX_new(ck.mac);
+	ctx = EVP_MAC_CTX_dup(ck.keyed[prev]);
 	if (!ctx)
 		return -1;
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-						     ck.digest, 0);
-	params[1] = OSSL_PARAM_construct_end();
-	if (!EVP_MAC_init(ctx, ck.secret[prev], ck.secret_len, params))
-		goto out;
 	fam = peer->ss_family;
 	if (!EVP_MAC_update(ctx, &fam, 1))
 		goto out;
