@@ -859,6 +859,91 @@ TEST_F(lib, shutdown)
 	EXPECT_EQ(count(&self->sev, KDTLS_EV_NEW_PEER), 2);
 }
 
+/* a server object with its peer set is that peer's connection (QDtls's
+ * server-side pattern): no NEW_PEER, its own HANDSHAKE_COMPLETE */
+TEST_F(lib, server_object_with_peer)
+{
+	struct evlog sev = { 0 };
+	struct kdtls *s, *c;
+
+	ASSERT_EQ(kdtls_new(self->sc, KDTLS_MODE_SERVER, &s), 0);
+	kdtls_set_event_cb(s, on_event, &sev);
+	ASSERT_EQ(kdtls_set_peer_str(s, "127.0.0.1", self->cport, NULL), 0);
+	ASSERT_EQ(kdtls_do_handshake(s, self->sfd), 0);
+	EXPECT_EQ(kdtls_handshake_state(s), KDTLS_HANDSHAKE_IN_PROGRESS);
+	c = make_client(self, "kdtls.test");
+	ASSERT_TRUE(c != NULL);
+	ASSERT_EQ(kdtls_do_handshake(c, self->cfd), 0);
+	{
+		uint64_t end = ms() + 10000;
+
+		while (ms() < end && (!count(&sev, KDTLS_EV_HANDSHAKE_COMPLETE) ||
+				      !count(&self->cev,
+					     KDTLS_EV_HANDSHAKE_COMPLETE)))
+			pump(self, NULL, 50, NULL, NULL);
+	}
+	EXPECT_EQ(count(&sev, KDTLS_EV_HANDSHAKE_COMPLETE), 1);
+	EXPECT_EQ(count(&sev, KDTLS_EV_NEW_PEER), 0);
+	EXPECT_TRUE(kdtls_is_connection_encrypted(s));
+	EXPECT_EQ(kdtls_write_datagram(s, self->sfd, "bound", 5), 5);
+	usleep(100000);
+	{
+		char buf[16];
+
+		EXPECT_EQ(kdtls_read_datagram(c, self->cfd, buf, sizeof(buf)), 5);
+	}
+	EXPECT_EQ(kdtls_shutdown(s), 0);
+}
+
+/* the server verifies clients (VerifyPeer): a client certificate from a
+ * CA the server does not trust fails verification on the server side;
+ * ignoring the errors on the new peer's object and resuming lets it in */
+static bool server_verify_failed(FIXTURE_DATA(lib) *self)
+{
+	return count(&self->sev, KDTLS_EV_VERIFY_FAILED) > 0;
+}
+
+TEST_F(lib, server_verifies_client)
+{
+	struct kdtls *l = make_listener(self), *c, *peer;
+	struct kdtls_config sc, cc;
+	char cert[300], key[300];
+	int codes[8], n;
+
+	c = make_client(self, "kdtls.test");
+	ASSERT_TRUE(l && c);
+	kdtls_config_init(&sc);
+	sc.verify_mode = KDTLS_VERIFY_PEER;
+	ASSERT_EQ(kdtls_set_configuration(l, &sc), 0);
+	snprintf(cert, sizeof(cert), "%s/other-leaf.pem", certs);
+	snprintf(key, sizeof(key), "%s/other-leaf.key", certs);
+	kdtls_config_init(&cc);
+	cc.cert_file = cert;
+	cc.key_file = key;
+	ASSERT_EQ(kdtls_set_configuration(c, &cc), 0);
+	ASSERT_EQ(kdtls_do_handshake(l, self->sfd), 0);
+	ASSERT_EQ(kdtls_do_handshake(c, self->cfd), 0);
+	pump(self, server_verify_failed, 10000, NULL, NULL);
+	ASSERT_EQ(count(&self->sev, KDTLS_EV_VERIFY_FAILED), 1);
+	peer = self->sev.e[0].d;
+	ASSERT_TRUE(peer != NULL && peer != l);
+	EXPECT_EQ(kdtls_mode(peer), KDTLS_MODE_SERVER);
+	EXPECT_EQ(kdtls_handshake_state(peer), KDTLS_PEER_VERIFICATION_FAILED);
+	n = kdtls_peer_verification_errors(peer, codes, 8);
+	ASSERT_GE(n, 1);
+	ASSERT_LE(n, 8);
+	EXPECT_NE(codes[0], -1);		/* a certificate, untrusted */
+	EXPECT_EQ(self->sev.n_peers, 0);
+	EXPECT_EQ(kdtls_resume_handshake(peer), -EPERM);
+	ASSERT_EQ(kdtls_ignore_verification_errors(peer, codes, n), 0);
+	ASSERT_EQ(kdtls_resume_handshake(peer), 0);
+	pump(self, both_complete, 10000, NULL, NULL);
+	EXPECT_EQ(self->sev.n_peers, 1);
+	EXPECT_TRUE(self->sev.peers[0] == peer);
+	EXPECT_TRUE(kdtls_is_connection_encrypted(peer));
+	EXPECT_EQ(count(&self->cev, KDTLS_EV_HANDSHAKE_COMPLETE), 1);
+}
+
 /* ---- PSK (pskRequired) ---------------------------------------------------- */
 
 struct psk_seen {
@@ -1355,6 +1440,39 @@ TEST_F(lib, uring_multishot_recvmsg)
 		}
 		io_uring_cqe_seen(&ring, cqe);
 	}
+	io_uring_queue_exit(&ring);
+}
+
+TEST_F(lib, uring_recvmsg)
+{
+	struct kdtls *l = make_listener(self), *c;
+	char data[64], control[KDTLS_CMSG_SPACE];
+	struct sockaddr_storage from;
+	struct io_uring_cqe *cqe;
+	struct io_uring ring;
+	struct msghdr msg;
+	struct iovec iov;
+	struct kdtls_rx rx;
+	struct __kernel_timespec ts = { .tv_sec = 5 };
+
+	c = make_client(self, "kdtls.test");
+	ASSERT_TRUE(l && c);
+	ASSERT_EQ(kdtls_do_handshake(l, self->sfd), 0);
+	ASSERT_EQ(kdtls_do_handshake(c, self->cfd), 0);
+	pump(self, both_complete, 10000, NULL, NULL);
+	ASSERT_EQ(io_uring_queue_init(4, &ring, 0), 0);
+	kdtls_prep_recvmsg(io_uring_get_sqe(&ring), self->sfd, &msg, &iov,
+			   data, sizeof(data), &from, control);
+	ASSERT_EQ(io_uring_submit(&ring), 1);
+	ASSERT_EQ(kdtls_write_datagram(c, self->cfd, "one", 3), 3);
+	ASSERT_EQ(io_uring_wait_cqe_timeout(&ring, &cqe, &ts), 0);
+	ASSERT_EQ(cqe->res, 3);
+	ASSERT_EQ(kdtls_msg_parse(&msg, cqe->res, &rx), 0);
+	EXPECT_EQ(memcmp(rx.data, "one", 3), 0);
+	EXPECT_EQ(rx.record_type, 23);
+	EXPECT_FALSE(rx.truncated);
+	EXPECT_TRUE(kdtls_find_peer(l, (void *)&rx.peer, rx.peer_len) != NULL);
+	io_uring_cqe_seen(&ring, cqe);
 	io_uring_queue_exit(&ring);
 }
 
