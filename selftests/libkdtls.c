@@ -555,6 +555,12 @@ TEST_F(lib, handshake_errors)
 	EXPECT_EQ(kdtls_do_handshake(c, p[0]), -ENOTSOCK);
 	EXPECT_EQ(kdtls_error(c), KDTLS_ERR_SOCKET);
 	EXPECT_EQ(kdtls_do_handshake(c, -1), -ENOTSOCK);
+	/* an IPv6 peer on an IPv4 socket: kdtlsd refuses */
+	ASSERT_EQ(kdtls_set_peer_str(c, "::1", self->sport, NULL), 0);
+	EXPECT_EQ(kdtls_do_handshake(c, self->cfd), -EAFNOSUPPORT);
+	EXPECT_EQ(kdtls_error(c), KDTLS_ERR_INVALID_INPUT);
+	EXPECT_EQ(kdtls_handshake_state(c), KDTLS_HANDSHAKE_NOT_STARTED);
+	ASSERT_EQ(kdtls_set_peer_str(c, "127.0.0.1", self->sport, NULL), 0);
 	EXPECT_EQ(kdtls_resume_handshake(c), -EBUSY);
 	EXPECT_EQ(kdtls_error(c), KDTLS_ERR_INVALID_OPERATION);
 	EXPECT_EQ(kdtls_abort_handshake(c), -EBUSY);

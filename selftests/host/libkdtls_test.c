@@ -374,6 +374,104 @@ TEST(verifier_bad_input)
 	kdtls_verifier_free(v);
 }
 
+/* every entry point survives NULL and reports it */
+TEST(null_arguments)
+{
+	struct kdtls_generator_params gp = { 0 };
+	struct kdtls_config cfg;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	size_t len = 1;
+	int codes[1];
+
+	EXPECT_EQ(kdtls_new(NULL, KDTLS_MODE_CLIENT, NULL), -EINVAL);
+	kdtls_free(NULL);
+	EXPECT_EQ(kdtls_mode(NULL), 0);
+	EXPECT_TRUE(kdtls_ctx(NULL) == NULL);
+	kdtls_set_event_cb(NULL, NULL, NULL);
+	kdtls_set_psk_cb(NULL, NULL, NULL);
+	EXPECT_TRUE(kdtls_user(NULL) == NULL);
+	EXPECT_EQ(kdtls_set_peer(NULL, NULL, 0, NULL), -EINVAL);
+	EXPECT_EQ(kdtls_set_peer_str(NULL, "1.2.3.4", 1, NULL), -EINVAL);
+	EXPECT_EQ(kdtls_peer_address(NULL, (void *)&ss, &sl), -EINVAL);
+	EXPECT_EQ(kdtls_peer_port(NULL), 0);
+	EXPECT_EQ(kdtls_set_peer_verification_name(NULL, "x"), -EINVAL);
+	EXPECT_EQ(strcmp(kdtls_peer_verification_name(NULL), ""), 0);
+	EXPECT_EQ(kdtls_set_configuration(NULL, &cfg), -EINVAL);
+	kdtls_configuration(NULL, &cfg);
+	EXPECT_EQ(cfg.verify_depth, -1);
+	EXPECT_EQ(kdtls_set_cookie_generator_params(NULL, &gp), -EINVAL);
+	kdtls_cookie_generator_params(NULL, &gp);
+	EXPECT_EQ(kdtls_set_mtu_hint(NULL, 0), -EINVAL);
+	EXPECT_EQ(kdtls_mtu_hint(NULL), 0);
+	EXPECT_EQ(kdtls_do_handshake(NULL, 0), -EINVAL);
+	EXPECT_EQ(kdtls_handshake_state(NULL), KDTLS_HANDSHAKE_NOT_STARTED);
+	EXPECT_FALSE(kdtls_is_connection_encrypted(NULL));
+	EXPECT_EQ(kdtls_handle_timeout(NULL), -EINVAL);
+	EXPECT_EQ(kdtls_peer_verification_errors(NULL, codes, 1), -EINVAL);
+	EXPECT_EQ(strcmp(kdtls_peer_verification_reasons(NULL), ""), 0);
+	EXPECT_EQ(kdtls_ignore_verification_errors(NULL, codes, 1), -EINVAL);
+	EXPECT_EQ(kdtls_resume_handshake(NULL), -EINVAL);
+	EXPECT_EQ(kdtls_abort_handshake(NULL), -EINVAL);
+	EXPECT_TRUE(kdtls_session_cipher(NULL) == NULL);
+	EXPECT_TRUE(kdtls_session_kernel_cipher(NULL) == NULL);
+	EXPECT_EQ(kdtls_session_protocol(NULL), KDTLS_PROTO_UNKNOWN);
+	EXPECT_EQ(kdtls_write_datagram(NULL, 0, "x", 1), -EINVAL);
+	EXPECT_EQ(kdtls_read_datagram(NULL, 0, codes, 1), -EINVAL);
+	EXPECT_EQ(kdtls_recv_any(-1, NULL, 1, NULL, NULL, NULL), -EINVAL);
+	EXPECT_EQ(kdtls_recv_any(-1, codes, 1, NULL, NULL, NULL), -EBADF);
+	EXPECT_TRUE(kdtls_find_peer(NULL, (void *)&ss, sl) == NULL);
+	EXPECT_EQ(kdtls_shutdown(NULL), -EINVAL);
+	EXPECT_EQ(kdtls_error(NULL), KDTLS_ERR_INVALID_INPUT);
+	EXPECT_TRUE(strlen(kdtls_error_string(NULL)) > 0);
+	EXPECT_EQ(kdtls_verifier_set_cookie_generator_params(NULL, &gp),
+		  -EINVAL);
+	kdtls_verifier_cookie_generator_params(NULL, &gp);
+	EXPECT_TRUE(kdtls_verifier_verified_hello(NULL, &len) == NULL);
+	EXPECT_EQ(len, 0);
+	EXPECT_EQ(kdtls_verifier_error(NULL), KDTLS_ERR_INVALID_INPUT);
+	EXPECT_TRUE(strlen(kdtls_verifier_error_string(NULL)) > 0);
+	EXPECT_EQ(kdtls_msg_parse(NULL, 0, NULL), -EINVAL);
+	EXPECT_EQ(kdtls_recvmsg_out_parse(NULL, 0, NULL, NULL), -EINVAL);
+	kdtls_verifier_free(NULL);
+	kdtls_ctx_free(NULL);
+}
+
+TEST(recvmsg_out_parse)
+{
+	/* io_uring_recvmsg_out | name (16) | control (24) | payload */
+	struct msghdr msg = { .msg_namelen = 16, .msg_controllen = 24 };
+	uint8_t buf[16 + 16 + 24 + 8] = { 0 };
+	struct io_uring_recvmsg_out_ {
+		uint32_t namelen, controllen, payloadlen, flags;
+	} o = { 16, 24, 5, 0 };
+	struct sockaddr_in in = { .sin_family = AF_INET,
+				  .sin_port = htons(99) };
+	struct cmsghdr cm = { .cmsg_len = CMSG_LEN(1), .cmsg_level = 0x4b44,
+			      .cmsg_type = 1 };
+	struct kdtls_rx rx;
+
+	memcpy(buf, &o, sizeof(o));
+	memcpy(buf + 16, &in, sizeof(in));
+	memcpy(buf + 32, &cm, sizeof(cm));
+	buf[32 + sizeof(cm)] = 21;		/* an alert */
+	memcpy(buf + 56, "hello", 5);
+	ASSERT_EQ(kdtls_recvmsg_out_parse(buf, 61, &msg, &rx), 0);
+	EXPECT_EQ(rx.len, 5);
+	EXPECT_EQ(memcmp(rx.data, "hello", 5), 0);
+	EXPECT_EQ(rx.record_type, 21);
+	EXPECT_EQ(rx.peer_len, 16);
+	EXPECT_EQ(((struct sockaddr_in *)&rx.peer)->sin_port, htons(99));
+	/* payload cut by the buffer; too short for the header */
+	ASSERT_EQ(kdtls_recvmsg_out_parse(buf, 58, &msg, &rx), 0);
+	EXPECT_EQ(rx.len, 2);
+	EXPECT_EQ(kdtls_recvmsg_out_parse(buf, 40, &msg, &rx), -EINVAL);
+	/* no kdtls cmsg: application data */
+	memset(buf + 32, 0, 24);
+	ASSERT_EQ(kdtls_recvmsg_out_parse(buf, 61, &msg, &rx), 0);
+	EXPECT_EQ(rx.record_type, 23);
+}
+
 /* ---- the state machine against a scripted kdtlsd --------------------- */
 
 static void fake_reply(int fd, const char *fmt, const char *peer)

@@ -51,11 +51,13 @@ KDTLS_EXPORT int kdtls_recvmsg_out_parse(const void *buf, size_t buf_len,
 					 struct kdtls_rx *rx)
 {
 	const struct io_uring_recvmsg_out *o = buf;
-	size_t hdr = sizeof(*o) + msg->msg_namelen + msg->msg_controllen;
 	const uint8_t *ctl;
-	size_t off, clen;
+	size_t hdr, off, clen;
 
-	if (!buf || !msg || !rx || buf_len < hdr)
+	if (!buf || !msg || !rx)
+		return -EINVAL;
+	hdr = sizeof(*o) + msg->msg_namelen + msg->msg_controllen;
+	if (buf_len < hdr)
 		return -EINVAL;
 	memset(rx, 0, sizeof(*rx));
 	rx->record_type = KDTLS_CT_APPLICATION_DATA;
