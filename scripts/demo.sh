@@ -89,16 +89,9 @@ echo "and the programs send and receive plaintext only."
 
 # ---- 1. kdtlsd and a certificate -------------------------------------------
 step "1. a test CA and a certificate for kdtls.test (openssl), then kdtlsd"
-{
-	openssl ecparam -name prime256v1 -genkey -noout -out ca.key &&
-	openssl req -x509 -new -key ca.key -subj /CN=kdtls-demo-ca -days 1 \
-		-out ca.pem &&
-	openssl ecparam -name prime256v1 -genkey -noout -out server.key &&
-	openssl req -new -key server.key -subj /CN=kdtls.test -out server.csr &&
-	printf 'subjectAltName=DNS:kdtls.test,IP:127.0.0.1\n' > ext &&
-	openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key \
-		-CAcreateserial -days 1 -extfile ext -out server.pem
-} > openssl.log 2>&1 || { cat openssl.log; die "openssl failed"; }
+# shellcheck source=../selftests/lib/testca.sh
+. "$repo/selftests/lib/testca.sh"
+testca_make "$work" || { cat openssl.log; die "openssl failed"; }
 printf '[daemon]\ncontrol_socket = %s/kdtlsd.ctl\n' "$work" > kdtlsd.conf
 "$kdtlsd" -f -c kdtlsd.conf 2> kdtlsd.log &
 pids+=($!)

@@ -29,44 +29,11 @@ PSK=echo-test:00112233445566778899aabbccddeeff
 NCLIENTS=${KDTLS_EXAMPLES_CLIENTS:-4}
 COUNT=${KDTLS_EXAMPLES_COUNT:-20}
 
-n=0
-failed=0
-ok()     { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $*"; failed=1; }
-diag()   { sed 's/^/# /' "$@"; }
-
-if [ "$(id -u)" != 0 ] || [ ! -d /sys/module/kdtls ]; then
-	echo "ok 1 - examples # SKIP needs root and kdtls.ko (run in the VM)"
-	echo "1..1"
-	exit 4
-fi
-
-T=$(mktemp -d /tmp/kdtls-examples.XXXXXX)
-pids=()
-cleanup()
-{
-	local p
-
-	for p in "${pids[@]}"; do
-		kill "$p" 2>/dev/null
-	done
-	wait 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-cd "$T" || exit 1
-
-# wait_for FILE REGEX [SECONDS]: poll until FILE matches.
-wait_for()
-{
-	local i
-
-	for i in $(seq $((${3:-10} * 20))); do
-		grep -qE -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
-}
+# shellcheck source=lib/tap.sh
+. "$REPO/selftests/lib/tap.sh"
+# shellcheck source=lib/testca.sh
+. "$REPO/selftests/lib/testca.sh"
+tap_init examples
 
 # ---- usage errors (no kdtlsd needed) ----------------------------------
 "$SERVER" --port 4433 > u1 2>&1; r1=$?
@@ -89,16 +56,7 @@ else
 fi
 
 # ---- certificates and kdtlsd -------------------------------------------
-{
-	openssl ecparam -name prime256v1 -genkey -noout -out ca.key &&
-	openssl req -x509 -new -key ca.key -subj /CN=kdtls-example-ca \
-		-days 2 -out ca.pem &&
-	openssl ecparam -name prime256v1 -genkey -noout -out leaf.key &&
-	openssl req -new -key leaf.key -subj /CN=kdtls.test -out leaf.csr &&
-	printf 'subjectAltName=DNS:kdtls.test,IP:127.0.0.1\n' > ext &&
-	openssl x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key \
-		-CAcreateserial -days 2 -extfile ext -out leaf.pem
-} > certs.log 2>&1 || { not_ok "certificates"; diag certs.log; }
+testca_make "$T" || { not_ok "certificates"; diag openssl.log; }
 
 cat > kdtlsd.conf <<EOF
 [daemon]
@@ -119,13 +77,13 @@ else
 fi
 
 # ---- servers --------------------------------------------------------------
-"$SERVER" --port 4433 --addr 127.0.0.1 --cert leaf.pem --key leaf.key \
+"$SERVER" --port 4433 --addr 127.0.0.1 --cert server.pem --key server.key \
 	> srv-cert.log 2>&1 &
 srv_cert=$!
-pids+=($srv_cert)
+pids+=("$srv_cert")
 "$SERVER" --port 4434 --addr 127.0.0.1 --psk "$PSK" > srv-psk.log 2>&1 &
 srv_psk=$!
-pids+=($srv_psk)
+pids+=("$srv_psk")
 if wait_for srv-cert.log '^listening on 127.0.0.1:4433 \(certificate\)' &&
    wait_for srv-psk.log '^listening on 127.0.0.1:4434 \(PSK\)'; then
 	ok "two servers (certificate, PSK) listening"
@@ -271,14 +229,14 @@ s_server()
 	exec 7>&-
 	if [ $rc = 0 ] &&
 	   grep -q "^1 echoes of 48 bytes: all came back" "$name.cli" &&
-	   python3 -c "$msg0" > msg0 && grep -qF -f msg0 "$name.oss"; then
+	   python3 -c "$msg0" > msg0.bin && grep -qF -f msg0.bin "$name.oss"; then
 		ok "$name: $(sed -n 's/^handshake complete: [^,]*, \([^ ]*\).*/\1/p' "$name.cli")"
 	else
 		not_ok "$name (client $rc)"; diag "$name.cli" "$name.oss"
 	fi
 }
 s_server "kdtls-echo-client -> openssl s_server (certificate)" 4440 \
-	"--name kdtls.test --ca ca.pem" -cert leaf.pem -key leaf.key
+	"--name kdtls.test --ca ca.pem" -cert server.pem -key server.key
 s_server "kdtls-echo-client -> openssl s_server (PSK)" 4442 \
 	"--psk $PSK" -nocert -psk 00112233445566778899aabbccddeeff \
 	-psk_identity echo-test
@@ -298,5 +256,4 @@ if [ $failed != 0 ]; then
 	echo "# kdtlsd log (tail):"
 	tail -n 40 kdtlsd.log | diag
 fi
-echo "1..$n"
-exit $failed
+tap_done

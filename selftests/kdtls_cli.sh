@@ -23,47 +23,9 @@ KDTLS=$REPO/userspace/kdtls/kdtls
 CTL=$REPO/userspace/kdtlsctl/kdtlsctl
 A=127.0.0.1:5101 B=127.0.0.1:5102 C=127.0.0.1:5103 G=127.0.0.1:5110
 
-n=0
-failed=0
-ok()     { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $*"; failed=1; }
-diag()   { sed 's/^/# /' "$@"; }
-# check NAME FILE...: ok if the command that just ran succeeded
-check()  { local rc=$? name=$1; shift
-	   if [ $rc = 0 ]; then ok "$name"; else not_ok "$name"; diag "$@"; fi; }
-
-if [ "$(id -u)" != 0 ] || [ ! -d /sys/module/kdtls ]; then
-	echo "ok 1 - kdtls_cli # SKIP needs root and kdtls.ko (run in the VM)"
-	echo "1..1"
-	exit 4
-fi
-
-T=$(mktemp -d /tmp/kdtls-cli.XXXXXX)
-pids=()
-cleanup()
-{
-	local p
-
-	for p in "${pids[@]}"; do
-		kill "$p" 2>/dev/null
-	done
-	wait 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-cd "$T" || exit 1
-
-# wait_for FILE REGEX [SECONDS]: poll until FILE matches.
-wait_for()
-{
-	local i
-
-	for i in $(seq $((${3:-10} * 20))); do
-		grep -qE -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
-}
+# shellcheck source=lib/tap.sh
+. "$REPO/selftests/lib/tap.sh"
+tap_init cli
 
 rand_hex() { od -An -tx1 -N"$1" /dev/urandom | tr -d ' \n'; }
 
@@ -284,7 +246,7 @@ check "monitor --json: one object per event with time, event, sock-id, peer" \
 # ---- the agent, by process -------------------------------------------------------
 "$CTL" socket --bind "$G" -- "$CTL" monitor --agent --fd 3 > agent.out 2>&1 &
 gpid=$!
-pids+=($gpid)
+pids+=("$gpid")
 if wait_for agent.out '^listening'; then
 	g=$(sed -n 's/^sock-id //p' agent.out)
 	"$KDTLS" show "$g" > show-g.txt 2>&1
@@ -300,5 +262,4 @@ else
 fi
 kill "$gpid" 2>/dev/null; wait "$gpid" 2>/dev/null
 
-echo "1..$n"
-exit $failed
+tap_done
