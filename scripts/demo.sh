@@ -105,11 +105,13 @@ step "2. kdtls-echo-server: one UDP socket for all its peers, on io_uring"
 	> srv-cert.log 2>&1 &
 pids+=($!)
 srv_cert=$!
+wait_for srv-cert.log '^listening' ||
+	{ cat srv-cert.log kdtlsd.log; die "the server did not start"; }
 "$server" --port 4434 --addr 127.0.0.1 --psk "$psk" > srv-psk.log 2>&1 &
 pids+=($!)
 srv_psk=$!
-wait_for srv-cert.log '^listening' && wait_for srv-psk.log '^listening' ||
-	{ cat srv-cert.log srv-psk.log; die "the servers did not start"; }
+wait_for srv-psk.log '^listening' ||
+	{ cat srv-psk.log kdtlsd.log; die "the PSK server did not start"; }
 head -1 srv-cert.log | indent
 head -1 srv-psk.log | indent
 

@@ -81,6 +81,7 @@ fi
 	> srv-cert.log 2>&1 &
 srv_cert=$!
 pids+=("$srv_cert")
+wait_for srv-cert.log '^listening'
 "$SERVER" --port 4434 --addr 127.0.0.1 --psk "$PSK" > srv-psk.log 2>&1 &
 srv_psk=$!
 pids+=("$srv_psk")
