@@ -22,7 +22,9 @@
  * when the handshake completed and every echo came back intact, 1
  * otherwise, 2 bad usage.  The connection is closed with close_notify.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>

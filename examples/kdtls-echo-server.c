@@ -35,7 +35,9 @@
  *
  * Build: make -C examples (needs liburing-dev and userspace/libkdtls).
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>

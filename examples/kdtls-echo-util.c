@@ -3,7 +3,9 @@
  * kdtls-echo-util.c -- argument parsing, the UDP socket and addresses as
  * text, for kdtls-echo-server and kdtls-echo-client.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
