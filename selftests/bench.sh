@@ -41,7 +41,7 @@
 #    loop on every vCPU; a run starts only when it is within 10 % of the
 #    quietest time seen in this boot (tries 2 s apart), and is repeated once
 #    if the check after it fails.  The waiting is capped (KDTLS_BENCH_WAIT,
-#    150 s in all); a run that never got a quiet host is kept and marked '!'.
+#    90 s in all); a run that never got a quiet host is kept and marked '!'.
 #  - Memory: `assoc-fill mem` measures Slab + Percpu of /proc/meminfo
 #    before and after adding KDTLS_BENCH_MEM_ASSOCS (10 000) associations
 #    to a fresh socket (reclaimable caches dropped first).
@@ -75,7 +75,7 @@ secs=${KDTLS_BENCH_SECS:-2}
 gso=${KDTLS_BENCH_GSO:-20}
 big=${KDTLS_BENCH_ASSOCS:-100000}
 mem_n=${KDTLS_BENCH_MEM_ASSOCS:-10000}
-wait_budget=${KDTLS_BENCH_WAIT:-150}
+wait_budget=${KDTLS_BENCH_WAIT:-90}
 size=1200
 ncpu=$(nproc)
 t_start=$SECONDS
@@ -145,30 +145,33 @@ assoc_pair()
 idle_ref=
 waited=0
 coproc IDLE { exec "$pps" idle --serve; }
-idle_ms()
+# measure: sets ms, the idle loop's time now ("71.7")
+measure()
 {
-	local ms
-
-	echo >&"${IDLE[1]}" && read -r ms <&"${IDLE[0]}" && [ -n "$ms" ] ||
+	echo >&"${IDLE[1]}" && read -r ms <&"${IDLE[0]}" &&
+		[[ $ms =~ ^[0-9]+\.[0-9]$ ]] ||
 		die "uring-pps idle --serve stopped answering"
-	echo "$ms"
 }
-# is_quiet MS: within 10 % of the quietest time so far (and remember it)
+# is_quiet: $ms within 10 % of the quietest time so far (and remember it);
+# in tenths of a millisecond, to stay in bash
 is_quiet()
 {
-	if [ -z "$idle_ref" ] || awk -v a="$1" -v b="$idle_ref" 'BEGIN { exit !(a < b) }'; then
-		idle_ref=$1
+	local t=${ms/./} r
+
+	if [ -z "$idle_ref" ] || ((10#$t < 10#${idle_ref/./})); then
+		idle_ref=$ms
 	fi
-	awk -v a="$1" -v b="$idle_ref" 'BEGIN { exit !(a <= 1.10 * b) }'
+	r=${idle_ref/./}
+	((10#$t * 10 <= 10#$r * 11))
 }
 # wait_quiet: 0 when quiet, 1 when still noisy after 6 tries or when the
 # waiting budget is spent
 wait_quiet()
 {
-	local i ms
+	local i
 	for ((i = 0; i < 6; i++)); do
-		ms=$(idle_ms)
-		is_quiet "$ms" && return 0
+		measure
+		is_quiet && return 0
 		if ((waited >= wait_budget)); then
 			return 1
 		fi
@@ -210,26 +213,28 @@ run_once()
 # run_checked MODE N: one run between two idle checks; appends the rate
 run_checked()
 {
-	local mode=$1 n=$2 try out line rate mark
+	local mode=$1 n=$2 try out rate rest mark
 	for ((try = 0; try < 2; try++)); do
 		mark=" "
 		wait_quiet || mark="!"
 		out=$(run_once "$mode" 2>&1) || die "run $n$mode failed: $out"
-		line=$(echo "$out" | grep '^rate ')
-		rate=$(echo "$line" | sed -n 's/^rate \([0-9]*\) .*/\1/p')
-		[ -n "$rate" ] || die "run $n$mode: no rate in '$out'"
-		if is_quiet "$(idle_ms)"; then
+		[[ $out =~ (^|$'\n')rate\ ([0-9]+)\ ([^$'\n']*) ]] ||
+			die "run $n$mode: no rate in '$out'"
+		rate=${BASH_REMATCH[2]} rest=${BASH_REMATCH[3]}
+		measure
+		if is_quiet; then
 			break
 		fi
 		mark="!"
 		((waited < wait_budget)) || break
 		[ $try = 0 ] && echo "   run $n$mode: host got busy during the run; repeating"
 	done
-	if [ "$mode" = O ] && [ "$n" = 1 ]; then
-		echo "$out" | grep '^# handshake' | sed 's/^# /   OpenSSL: /'
+	if [ "$mode" = O ] && [ "$n" = 1 ] &&
+	   [[ $out =~ \#\ handshake\ ([^$'\n']*) ]]; then
+		echo "   OpenSSL: handshake ${BASH_REMATCH[1]}"
 	fi
-	printf '   run %d%-2s %-22s %8s /s %s (%s)\n' "$n" "$mode" "${NAME[$mode]}" \
-		"$rate" "$mark" "$(echo "$line" | sed 's/^rate [0-9]* //')"
+	printf '   run %d%-2s %-22s %8s /s %s (%s) %d s\n' "$n" "$mode" "${NAME[$mode]}" \
+		"$rate" "$mark" "$rest" $((SECONDS - t_start))
 	RATES[$mode]+="$rate "
 }
 
@@ -247,20 +252,21 @@ if [ "$ncpu" = 1 ]; then
 	echo "  (and both UDP paths) are paid by one CPU; see the E ceiling below"
 fi
 
-idle_ms >/dev/null	# warm up
+measure	# warm up
 for ((i = 0; i < 3; i++)); do
-	is_quiet "$(idle_ms)"
+	measure
+	is_quiet
 done
 echo "  idle loop: $idle_ref ms (quietest of 3); runs start within 10 % of the quietest"
 
-echo "  memory: $mem_n associations on a fresh socket ..."
+echo "  [$((SECONDS - t_start)) s] memory: $mem_n associations on a fresh socket ..."
 wait_quiet >/dev/null || true
 mem=$("$bench/assoc-fill" mem --count "$mem_n") || die "memory measurement failed"
 bpa=$(echo "$mem" | sed -n 's/^bytes per association \(-*[0-9]*\) .*/\1/p')
 [ -n "$bpa" ] || die "no figure from assoc-fill mem: '$mem'"
 echo "   $mem"
 
-echo "  sockets: plain UDP, kdtls with 1, 1000 and $big associations ..."
+echo "  [$((SECONDS - t_start)) s] sockets: plain UDP, kdtls with 1, 1000 and $big associations ..."
 for i in 2 4 6; do
 	assoc_pair $i || die "attaching the kdtls sockets failed"
 done
@@ -271,6 +277,7 @@ out=$("$bench/assoc-fill" add --fd 26 --count $((big - 1))) ||
 echo "   $big assocs: $out ($((big - 1)) + the real peer)"
 
 # ---- the runs ------------------------------------------------------------------
+echo "  [$((SECONDS - t_start)) s] runs ..."
 for ((n = 1; n <= runs; n++)); do
 	for m in "${MODES[@]}"; do
 		run_checked "$m" "$n"
@@ -284,7 +291,7 @@ for m in "${MODES[@]}"; do
 done
 
 # ---- AEAD speed ------------------------------------------------------------------
-echo "  tcrypt mode=211 sec=1 (about 64 s) ..."
+echo "  [$((SECONDS - t_start)) s] tcrypt mode=211 sec=1 (about 64 s) ..."
 wait_quiet >/dev/null || echo "   (starting tcrypt on a busy host)"
 if ! modinfo tcrypt >/dev/null 2>&1; then
 	die "no tcrypt module for $(uname -r): cannot measure the kernel's AEAD speed"
@@ -381,6 +388,7 @@ printf '%-24s %s bytes (Slab + Percpu over %s; target <= 8192: %s, goal 4096: %s
 	"memory per association" "$bpa" "$mem_n" "$(verdict "$bpa" "<=" 8192)" \
 	"$(verdict "$bpa" "<=" 4096)"
 echo "runs marked '!' had a busy host; idle waiting: $waited s of $wait_budget s"
+echo "the last figure of each run line is the time since the start, in s"
 if [ -n "$bad_dmesg" ]; then
 	echo "kernel log has warnings:"
 	echo "$bad_dmesg" | sed 's/^/  /'
