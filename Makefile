@@ -100,8 +100,9 @@ else
 	@echo "  SKIP    userspace (no userspace/Makefile)"
 endif
 
-# the echo example (make demo) and the benchmark programs (make bench)
-examples:
+# the echo examples (make demo) and the benchmark programs (make bench)
+# (after userspace: both build userspace/libkdtls, which the echo examples link)
+examples: userspace
 	$(MAKE) -C examples
 
 bench-tools:
