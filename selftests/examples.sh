@@ -202,6 +202,32 @@ s_client "openssl s_client (PSK) -> kdtls-echo-server" 4434 \
 	-psk 00112233445566778899aabbccddeeff -psk_identity echo-test \
 	-cipher PSK-AES128-GCM-SHA256
 
+# ---- --ca: the server asks for a client certificate -------------------------
+# s_client shows one from the test CA (the server's own, which has no
+# extended key usage to forbid it); kdtls-echo-client has none to show.
+"$SERVER" --port 4435 --addr 127.0.0.1 --cert server.pem --key server.key \
+	--ca ca.pem > srv-ca.log 2>&1 &
+srv_ca=$!
+pids+=("$srv_ca")
+wait_for srv-ca.log '^listening'
+s_client "openssl s_client with a client certificate -> kdtls-echo-server --ca" \
+	4435 -CAfile ca.pem -verify_return_error -cert server.pem \
+	-key server.key
+"$CLIENT" --host 127.0.0.1 --port 4435 --name kdtls.test --ca ca.pem \
+	> noclientcert.out 2>&1
+rc=$?
+wait_for srv-ca.log 'handshake failed: client certificate' 5
+# (the client may see its side complete, then the server's close_notify)
+if [ $rc = 1 ] &&
+   grep -qE '^(handshake failed|closed by the server)' noclientcert.out &&
+   grep -q 'handshake failed: client certificate' srv-ca.log; then
+	ok "--ca: a client without a certificate is refused: $(grep -o 'client certificate: .*' srv-ca.log | head -1)"
+else
+	not_ok "--ca: client without a certificate ($rc)"
+	diag noclientcert.out srv-ca.log
+fi
+kill "$srv_ca"; wait "$srv_ca" 2>/dev/null
+
 # ---- kdtls-echo-client -> openssl s_server -----------------------------------
 # s_server does not echo: it sends what its stdin gives.  Once the
 # handshake is complete the test writes the client's first message
