@@ -45,7 +45,7 @@ struct client {
 	struct kdtls_ctx *ctx;
 	struct kdtls *d;
 	int fd;
-	struct sockaddr_storage server;
+	struct sockaddr_storage server;	/* --host and --port */
 	socklen_t server_len;
 	struct echo_psk psk;
 	bool ended;			/* handshake failed or peer closed */
@@ -184,25 +184,14 @@ static int handshake(struct client *c)
 }
 
 /*
- * One plaintext datagram from the server, or -EAGAIN.  The socket talks to
- * the server only, so kdtls_recv_any() (a plain recvmsg that also reports
- * the record type) is enough; a server with many peers tells them apart
- * by the address, as kdtls-echo-server does.
+ * One plaintext datagram from the server, or -EAGAIN: QDtls's
+ * decryptDatagram, except that the kernel already decrypted it.  Only the
+ * server's datagrams are returned (the library holds any other sender's);
+ * a close_notify or fatal alert is an error.
  */
 static ssize_t recv_echo(struct client *c, unsigned char *in)
 {
-	struct sockaddr_storage from;
-	socklen_t fl = sizeof(from);
-	ssize_t n;
-	int type;
-
-	n = kdtls_recv_any(c->fd, in, ECHO_MAX_SIZE, &from, &fl, &type);
-	if (n < 0)
-		return n;
-	if (type != ECHO_RECORD_DATA || fl != c->server_len ||
-	    memcmp(&from, &c->server, fl))
-		return -EAGAIN;		/* an alert, or not the server */
-	return n;
+	return kdtls_read_datagram(c->d, c->fd, in, ECHO_MAX_SIZE);
 }
 
 /* Message @i: bytes that differ from every other message's. */
@@ -244,7 +233,8 @@ static int echo_one(struct client *c, unsigned char *out, unsigned char *in,
 				if (n == -EAGAIN)
 					continue;  /* spurious, or dropped */
 				if (n < 0) {
-					printf("receive: %s\n", strerror(-n));
+					printf("receive: %s\n",
+					       kdtls_error_string(c->d));
 					return -1;
 				}
 			}
