@@ -24,7 +24,7 @@
 #define KDTLS_MAX_IGNORE	32
 #define KDTLS_MAX_ERRS		16
 #define KDTLS_MSG_MAX		65536
-#define KDTLS_REPLY_TIMEOUT_MS	5000
+#define KDTLS_REPLY_TIMEOUT_MS	20000
 
 /* ---- msg.c: one control message ---- */
 #define KDTLS_MSG_MAX_ARGS	24
