@@ -12,7 +12,7 @@
 # Method (issue 6; /work/shared/reference/perf-facts.md 5.3-5.4):
 #  - Every rate is records (1200-byte payloads, AES-128-GCM) per second of
 #    one flow between two UDP sockets on loopback, counted by the receiver
-#    over KDTLS_BENCH_SECS (2) seconds after 0.3 s of warm-up, by two
+#    over KDTLS_BENCH_SECS seconds after 0.3 s of warm-up, by two
 #    threads pinned to CPU 0 (sender) and CPU 1 (receiver) with at most
 #    256 records in flight: selftests/bench/flow.c, shared by
 #      uring-pps   io_uring sends and a multishot receive, for plain UDP and
@@ -21,7 +21,9 @@
 #                  handshake on two sockets of its own, then SSL_write ->
 #                  SSL_read, one record per datagram
 #  - The modes, interleaved (U0 U1 U2 O K0 K1 K2 S2 S3, U0 ...),
-#    KDTLS_BENCH_RUNS (3) rounds, the median of each:
+#    KDTLS_BENCH_RUNS (5) rounds of KDTLS_BENCH_SECS (1.5) s, the median
+#    of each over its runs on a quiet host (over all its runs, said so,
+#    when none was quiet):
 #      U0 plain UDP           one datagram per send
 #      U1 plain UDP, GSO      UDP_SEGMENT 1200, KDTLS_BENCH_GSO (20) per send
 #      U2 plain UDP, GSO+GRO  and UDP_GRO on the receiver
@@ -70,8 +72,8 @@ cd "$(dirname "$(readlink -f "$0")")/.." || exit 1
 ctl=$PWD/userspace/kdtlsctl/kdtlsctl
 bench=$PWD/selftests/bench
 pps=$bench/uring-pps
-runs=${KDTLS_BENCH_RUNS:-3}
-secs=${KDTLS_BENCH_SECS:-2}
+runs=${KDTLS_BENCH_RUNS:-5}
+secs=${KDTLS_BENCH_SECS:-1.5}
 gso=${KDTLS_BENCH_GSO:-20}
 big=${KDTLS_BENCH_ASSOCS:-100000}
 mem_n=${KDTLS_BENCH_MEM_ASSOCS:-10000}
@@ -190,7 +192,7 @@ declare -A NAME=(
 	[K2]="kdtls, GSO+GRO" [S2]="kdtls, 1000 assocs"
 	[S3]="kdtls, $big assocs"
 )
-declare -A RATES=()
+declare -A RATES=() CLEAN=() SHOWN=()
 
 # run_once MODE: prints the program's result line (and its '#' lines)
 run_once()
@@ -236,12 +238,14 @@ run_checked()
 	printf '   run %d%-2s %-22s %8s /s %s (%s) %d s\n' "$n" "$mode" "${NAME[$mode]}" \
 		"$rate" "$mark" "$rest" $((SECONDS - t_start))
 	RATES[$mode]+="$rate "
+	SHOWN[$mode]+="$rate${mark# } "
+	[ "$mark" = "!" ] || CLEAN[$mode]+="$rate "
 }
 
 median()
 {
 	printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 }
-		END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+		END { printf "%.0f\n", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
 # ---- setup ---------------------------------------------------------------------
@@ -284,10 +288,17 @@ for ((n = 1; n <= runs; n++)); do
 	done
 done
 
-declare -A MED=()
+# the median of the runs on a quiet host, or of all when none was
+declare -A MED=() OF=()
 for m in "${MODES[@]}"; do
-	# shellcheck disable=SC2086
-	MED[$m]=$(median ${RATES[$m]})
+	set -- ${CLEAN[$m]:-}
+	if (($# > 0)); then
+		OF[$m]="$# quiet"
+	else
+		set -- ${RATES[$m]}
+		OF[$m]="$# runs, none quiet"
+	fi
+	MED[$m]=$(median "$@")
 done
 
 # ---- AEAD speed ------------------------------------------------------------------
@@ -343,8 +354,8 @@ for m in "${MODES[@]}"; do
 	unit="records/s"
 	case $m in U*) unit="pps      " ;; esac
 	# shellcheck disable=SC2086
-	printf '%-24s %8s %s   (median of: %s)\n' "${NAME[$m]}" "${MED[$m]}" "$unit" \
-		"${RATES[$m]% }"
+	printf '%-24s %8s %s   (median of %s: %s)\n' "${NAME[$m]}" "${MED[$m]}" \
+		"$unit" "${OF[$m]}" "${SHOWN[$m]% }"
 done
 echo "kernel AEAD ($driver, 128-bit, 1200 B, interpolated from tcrypt 1024/1420 B):"
 echo "  encrypt                 $Aenc ops/s     (1024 B: $e1024/s, 1420 B: $e1420/s)"
