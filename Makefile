@@ -134,7 +134,8 @@ bench: deps
 	@$(MAKE) all
 	@selftests/bench/hs-bench.sh --cookie	# kdtlsd cookies, on the host
 	@if [ -x selftests/bench.sh ]; then \
-		scripts/vm-run --kernel $(vm_kver) --smp 2 -- selftests/bench.sh; \
+		scripts/vm-run --kernel $(vm_kver) --smp 2 --timeout 1500 \
+			-- selftests/bench.sh; \
 	else \
 		echo "no selftests/bench.sh yet"; \
 	fi
