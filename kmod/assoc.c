@@ -27,7 +27,6 @@ static void kdtls_assoc_free_work(struct work_struct *work)
 	kdtls_key_put(rcu_dereference_protected(a->tx, 1));
 	kdtls_key_put(rcu_dereference_protected(a->rx[0], 1));
 	kdtls_key_put(rcu_dereference_protected(a->rx[1], 1));
-	free_percpu(a->stats);
 	kfree(a);
 }
 
@@ -56,15 +55,12 @@ struct kdtls_assoc *kdtls_assoc_new(const struct kdtls_peer *peer, u16 cipher,
 	a = kzalloc(sizeof(*a), GFP_KERNEL_ACCOUNT);
 	if (!a)
 		goto err;
-	a->stats = alloc_percpu_gfp(struct kdtls_stats, GFP_KERNEL_ACCOUNT);
-	if (!a->stats)
-		goto err_free_assoc;
 
 	txk = kdtls_key_new(ci, tx->key, tx->salt, tx->epoch, tx->seq, window,
 			    GFP_KERNEL_ACCOUNT);
 	if (IS_ERR(txk)) {
 		err = PTR_ERR(txk);
-		goto err_free_stats;
+		goto err_free_assoc;
 	}
 	rxk = kdtls_key_new(ci, rx->key, rx->salt, rx->epoch, rx->seq, window,
 			    GFP_KERNEL_ACCOUNT);
@@ -88,8 +84,6 @@ struct kdtls_assoc *kdtls_assoc_new(const struct kdtls_peer *peer, u16 cipher,
 
 err_put_tx:
 	kdtls_key_put(txk);
-err_free_stats:
-	free_percpu(a->stats);
 err_free_assoc:
 	kfree(a);
 err:

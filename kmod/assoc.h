@@ -47,7 +47,7 @@ struct kdtls_assoc {
 	struct kdtls_key __rcu *tx;
 	struct kdtls_key __rcu *rx[2];
 
-	struct kdtls_stats __percpu *stats;
+	struct kdtls_assoc_stats stats;
 	struct rcu_work free_work;
 };
 

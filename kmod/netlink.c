@@ -695,8 +695,10 @@ static int kdtls_nl_fill_assoc(struct sk_buff *msg, struct kdtls_sock *ks,
 			       struct kdtls_assoc *a, u32 portid, u32 seq,
 			       int flags)
 {
+	u64 v[__KDTLS_STAT_MAX];
 	void *hdr;
 
+	kdtls_assoc_stats_read(&a->stats, v);
 	hdr = genlmsg_put(msg, portid, seq, &kdtls_family, flags,
 			  KDTLS_CMD_ASSOC_GET);
 	if (!hdr)
@@ -712,7 +714,7 @@ static int kdtls_nl_fill_assoc(struct sk_buff *msg, struct kdtls_sock *ks,
 	    nla_put_u32(msg, KDTLS_A_ASSOC_REPLAY_WINDOW, a->replay_window) ||
 	    nla_put_u32(msg, KDTLS_A_ASSOC_RX_GRACE_MS, a->rx_grace_ms) ||
 	    nla_put_u32(msg, KDTLS_A_ASSOC_MAX_PAYLOAD, a->max_payload) ||
-	    kdtls_stats_put(msg, KDTLS_A_ASSOC_STATS, a->stats)) {
+	    kdtls_stats_put_values(msg, KDTLS_A_ASSOC_STATS, v)) {
 		genlmsg_cancel(msg, hdr);
 		return -EMSGSIZE;
 	}

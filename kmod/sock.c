@@ -156,7 +156,7 @@ void kdtls_count(struct kdtls_sock *ks, struct kdtls_assoc *a,
 	kdtls_stat_add(kdtls_net(sock_net(ks->sk))->stats, i, n);
 	kdtls_stat_add(ks->stats, i, n);
 	if (a)
-		kdtls_stat_add(a->stats, i, n);
+		kdtls_assoc_stat_add(&a->stats, i, n);
 }
 
 

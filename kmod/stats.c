@@ -86,7 +86,21 @@ void kdtls_stats_sum(struct kdtls_stats __percpu *s, u64 *out)
 }
 
 /**
- * kdtls_stats_put() - put a counter set as a nest of u64 attributes
+ * kdtls_assoc_stats_read() - read an association's counters
+ * @s: counters
+ * @out: __KDTLS_STAT_MAX values
+ */
+void kdtls_assoc_stats_read(struct kdtls_assoc_stats *s, u64 *out)
+{
+	int i;
+
+	out[0] = 0;
+	for (i = 1; i < __KDTLS_STAT_MAX; i++)
+		out[i] = atomic64_read(&s->v[i]);
+}
+
+/**
+ * kdtls_stats_put() - put a per-CPU counter set as a nest of u64 attributes
  * @skb: message
  * @attr: nest attribute type
  * @s: counters
@@ -97,10 +111,24 @@ int kdtls_stats_put(struct sk_buff *skb, int attr,
 		    struct kdtls_stats __percpu *s)
 {
 	u64 v[__KDTLS_STAT_MAX];
+
+	kdtls_stats_sum(s, v);
+	return kdtls_stats_put_values(skb, attr, v);
+}
+
+/**
+ * kdtls_stats_put_values() - put counter values as a nest of u64 attributes
+ * @skb: message
+ * @attr: nest attribute type
+ * @v: __KDTLS_STAT_MAX values
+ *
+ * Return: 0 or -EMSGSIZE.
+ */
+int kdtls_stats_put_values(struct sk_buff *skb, int attr, const u64 *v)
+{
 	struct nlattr *nest;
 	int i;
 
-	kdtls_stats_sum(s, v);
 	nest = nla_nest_start(skb, attr);
 	if (!nest)
 		return -EMSGSIZE;

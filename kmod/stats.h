@@ -27,6 +27,16 @@ struct kdtls_net {
 	struct idr ids;
 };
 
+/*
+ * One association's counters.  The CPUs that serve a peer share them (a
+ * flow is usually handled on one), so they are plain atomics, as ovpn's
+ * per-peer counters are: per-CPU copies would cost their size times the
+ * number of CPUs for every association (10 KiB each on a 64-CPU server).
+ */
+struct kdtls_assoc_stats {
+	atomic64_t v[__KDTLS_STAT_MAX];
+};
+
 struct kdtls_net *kdtls_net(const struct net *net);
 
 static inline void kdtls_stat_add(struct kdtls_stats __percpu *s,
@@ -36,9 +46,17 @@ static inline void kdtls_stat_add(struct kdtls_stats __percpu *s,
 		this_cpu_add(s->v[i], n);
 }
 
+static inline void kdtls_assoc_stat_add(struct kdtls_assoc_stats *s,
+					enum kdtls_stat i, u64 n)
+{
+	atomic64_add(n, &s->v[i]);
+}
+
 void kdtls_stats_sum(struct kdtls_stats __percpu *s, u64 *out);
+void kdtls_assoc_stats_read(struct kdtls_assoc_stats *s, u64 *out);
 int kdtls_stats_put(struct sk_buff *skb, int attr,
 		    struct kdtls_stats __percpu *s);
+int kdtls_stats_put_values(struct sk_buff *skb, int attr, const u64 *v);
 const char *kdtls_stat_name(enum kdtls_stat i);
 
 int kdtls_stats_init(void);
