@@ -72,7 +72,8 @@ int kdtls_scratch_get(struct kdtls_scratch *s, size_t size, gfp_t gfp,
 		return 0;
 	}
 
-	buf = kmalloc(size, gfp | __GFP_NOWARN);
+	/* contended: a one-off buffer, never worth a compaction stall */
+	buf = kmalloc(size, gfp | __GFP_NOWARN | __GFP_NORETRY);
 	if (!buf)
 		return -ENOBUFS;
 	ref->s = NULL;

@@ -387,6 +387,7 @@ static int kdtls_xmit(struct kdtls_sock *ks, struct kdtls_assoc *a, u8 type,
 
 	app_gso = kdtls_msg_gso_cmsg(tmpl);
 	n = seg && len > seg ? DIV_ROUND_UP(len, seg) : 1;
+	/* max_payload <= KDTLS_MAX_PLAINTEXT_LEN: ovh + seg fits a u16 */
 	if ((n > 1 ? seg : len) > a->max_payload)
 		return -EMSGSIZE;
 	if (n > UDP_MAX_SEGMENTS)
@@ -420,6 +421,8 @@ static int kdtls_xmit(struct kdtls_sock *ks, struct kdtls_assoc *a, u8 type,
 		ret = kdtls_seal(k, type, seq + i, from, plen,
 				 scratch.buf + off, scratch.buf);
 		if (ret < 0) {
+			/* the buffer outlives the call: no plaintext left */
+			memzero_explicit(scratch.buf + ctx_len, wire);
 			kdtls_count(ks, a, KDTLS_STAT_TX_ERRORS, 1);
 			goto out_put_scratch;
 		}
@@ -437,9 +440,13 @@ static int kdtls_xmit(struct kdtls_sock *ks, struct kdtls_assoc *a, u8 type,
 	kmsg.msg_flags &= ~(MSG_ZEROCOPY | MSG_SPLICE_PAGES);
 	kmsg.msg_ubuf = NULL;
 	kmsg.sg_from_iter = NULL;
-	if (seg) {
-		/* GSO asked for: UDP segments at record boundaries */
-		ret = kdtls_gso_ctl_make(&ctl, &kmsg, app_gso, ovh + seg);
+	if (n > 1 || app_gso) {
+		/*
+		 * A batch: UDP segments at record boundaries.  One record:
+		 * no GSO at all, the application's cmsg reads 0 meanwhile.
+		 */
+		ret = kdtls_gso_ctl_make(&ctl, &kmsg, app_gso,
+					 n > 1 ? ovh + seg : 0);
 		if (ret) {
 			kdtls_count(ks, a, KDTLS_STAT_TX_ERRORS, 1);
 			goto out_put_scratch;
@@ -447,7 +454,7 @@ static int kdtls_xmit(struct kdtls_sock *ks, struct kdtls_assoc *a, u8 type,
 	}
 
 	ret = ks->orig_prot->sendmsg(sk, &kmsg, wire);
-	if (seg)
+	if (n > 1 || app_gso)
 		kdtls_gso_ctl_done(&ctl);
 	if (ret == wire) {
 		kdtls_count(ks, a, KDTLS_STAT_TX_RECORDS, n);
@@ -669,7 +676,9 @@ static int kdtls_recv_nondata(struct kdtls_sock *ks, struct kdtls_assoc *a,
 					 KDTLS_STAT_RX_TO_AGENT, 1);
 		return -EAGAIN;
 	}
-	if (!msg->msg_control || !msg->msg_controllen) {
+	/* without room for its type, the record must not look like data */
+	if (!msg->msg_control ||
+	    msg->msg_controllen < CMSG_SPACE(sizeof(type))) {
 		kdtls_count(ks, a, KDTLS_STAT_DROP_NO_AGENT, 1);
 		return -EAGAIN;
 	}
@@ -698,7 +707,7 @@ static enum kdtls_class kdtls_recv_open(struct kdtls_sock *ks,
 					const u16 *epochs, unsigned int n,
 					u8 *data, unsigned int dlen,
 					struct kdtls_hdr *hdr, int *off,
-					int *plen)
+					int *plen, void *ctx, size_t ctx_len)
 {
 	struct kdtls_scratch_ref scratch;
 	enum kdtls_drop reason;
@@ -728,13 +737,17 @@ static enum kdtls_class kdtls_recv_open(struct kdtls_sock *ks,
 		kdtls_count(ks, a, KDTLS_STAT_DROP_REPLAY, 1);
 		goto drop;
 	}
-	if (kdtls_scratch_get(&ks->rx_scratch, kdtls_aead_ctx_size(k),
-			      GFP_KERNEL_ACCOUNT, &scratch)) {
-		kdtls_count(ks, a, KDTLS_STAT_DROP_NOMEM, 1);
-		goto drop;
+	if (ctx && ctx_len >= kdtls_aead_ctx_size(k)) {
+		ret = kdtls_open(k, hdr, data, dlen, ctx);
+	} else {
+		if (kdtls_scratch_get(&ks->rx_scratch, kdtls_aead_ctx_size(k),
+				      GFP_KERNEL_ACCOUNT, &scratch)) {
+			kdtls_count(ks, a, KDTLS_STAT_DROP_NOMEM, 1);
+			goto drop;
+		}
+		ret = kdtls_open(k, hdr, data, dlen, scratch.buf);
+		kdtls_scratch_put(&scratch);
 	}
-	ret = kdtls_open(k, hdr, data, dlen, scratch.buf);
-	kdtls_scratch_put(&scratch);
 	if (ret < 0) {
 		kdtls_count(ks, a, ret == -EBADMSG ? KDTLS_STAT_DROP_AUTH :
 			    ret == -EPROTO ? KDTLS_STAT_DROP_MALFORMED :
@@ -760,10 +773,13 @@ drop:
  * A coalesced datagram (UDP_GRO on): each segment is one record of the same
  * peer.  Every record is opened in this one pass; the reader gets the
  * plaintexts back to back with their size in a UDP_GRO cmsg, as plain UDP
- * gives coalesced payloads.  A record that fails is dropped alone; a
- * record for the agent goes to it (or, with no agent, is dropped: a
- * coalesced read cannot carry a record type).  Return: bytes for the
- * reader, -EAGAIN when nothing is left for it.
+ * gives coalesced payloads.  Each segment is copied into the socket's RX
+ * scratch buffer and opened there: a coalesced skb is up to 64 KiB of page
+ * fragments, and making it linear would take an atomic high-order
+ * allocation per read.  A record that fails is dropped alone; a record for
+ * the agent goes to it (or, with no agent, is dropped: a coalesced read
+ * cannot carry a record type).  Return: bytes for the reader, -EAGAIN when
+ * nothing is left for it.
  */
 static int kdtls_recv_batch(struct kdtls_sock *ks, struct kdtls_assoc *a,
 			    struct sk_buff *skb, const struct kdtls_peer *peer,
@@ -774,15 +790,42 @@ static int kdtls_recv_batch(struct kdtls_sock *ks, struct kdtls_assoc *a,
 	unsigned int seg = skb_shinfo(skb)->gso_size;
 	unsigned int pos, dlen, records = 0;
 	int copied = 0, total = 0, pt_seg = 0;
+	struct kdtls_scratch_ref scratch;
+	size_t ctx_len = 0, data_len;
+	struct kdtls_key *k = NULL;
 	struct kdtls_hdr hdr;
 	enum kdtls_class cls;
-	int off, plen, err;
+	int off, plen, err = 0;
+	void *ctx = NULL;
+	u8 *buf;
 	u32 portid;
+
+	/* the AEAD request goes after the segment, sized for the peer's keys */
+	if (n)
+		k = kdtls_assoc_rx_key(a, epochs[0]);
+	if (k) {
+		ctx_len = kdtls_aead_ctx_size(k);
+		kdtls_key_put(k);
+	}
+	data_len = L1_CACHE_ALIGN(seg);
+	if (kdtls_scratch_get(&ks->rx_scratch, data_len + ctx_len,
+			      GFP_KERNEL_ACCOUNT, &scratch)) {
+		kdtls_count(ks, a, KDTLS_STAT_DROP_NOMEM,
+			    DIV_ROUND_UP(skb->len, seg));
+		return -EAGAIN;
+	}
+	buf = scratch.buf;
+	if (ctx_len)
+		ctx = buf + data_len;
 
 	for (pos = 0; pos < skb->len; pos += dlen) {
 		dlen = min(seg, skb->len - pos);
-		cls = kdtls_recv_open(ks, a, epochs, n, skb->data + pos, dlen,
-				      &hdr, &off, &plen);
+		if (skb_copy_bits(skb, pos, buf, dlen)) {
+			kdtls_count(ks, a, KDTLS_STAT_DROP_MALFORMED, 1);
+			continue;
+		}
+		cls = kdtls_recv_open(ks, a, epochs, n, buf, dlen, &hdr, &off,
+				      &plen, ctx, ctx_len);
 		if (cls == KDTLS_CLASS_DROP)
 			continue;
 		if (cls != KDTLS_CLASS_DATA) {
@@ -792,13 +835,14 @@ static int kdtls_recv_batch(struct kdtls_sock *ks, struct kdtls_assoc *a,
 				continue;
 			}
 			err = kdtls_nl_record(ks, portid, peer, hdr.type,
-					      skb->data + pos +
-					      (cls == KDTLS_CLASS_AGENT ? 0 : off),
+					      buf + (cls == KDTLS_CLASS_AGENT ?
+						     0 : off),
 					      cls == KDTLS_CLASS_AGENT ? dlen : plen,
 					      cls == KDTLS_CLASS_AGENT ? NULL : &hdr,
 					      GFP_KERNEL);
 			kdtls_count(ks, a, err ? KDTLS_STAT_DROP_AGENT_BUSY :
 				    KDTLS_STAT_RX_TO_AGENT, 1);
+			err = 0;
 			continue;
 		}
 		if (!pt_seg)
@@ -809,15 +853,21 @@ static int kdtls_recv_batch(struct kdtls_sock *ks, struct kdtls_assoc *a,
 		if (copied < len) {
 			int c = min_t(size_t, plen, len - copied);
 
-			err = skb_copy_datagram_msg(skb, pos + off, msg, c);
+			err = memcpy_to_msg(msg, buf + off, c);
 			if (err)
-				return err;
+				break;
 			copied += c;
 		}
 	}
+	/* the buffer outlives the call: no plaintext left in it */
+	memzero_explicit(buf, data_len);
+	kdtls_scratch_put(&scratch);
+	if (records)
+		kdtls_count(ks, a, KDTLS_STAT_RX_RECORDS, records);
+	if (err)
+		return err;
 	if (!records)
 		return -EAGAIN;
-	kdtls_count(ks, a, KDTLS_STAT_RX_RECORDS, records);
 	if (copied < total)
 		msg->msg_flags |= MSG_TRUNC;
 	kdtls_recv_name(ks->sk, skb, msg, addr_len);
@@ -842,12 +892,6 @@ static int kdtls_recv_one(struct kdtls_sock *ks, struct sk_buff *skb,
 	unsigned int n = 0;
 	int off, plen, ret;
 
-	/* the record is opened in place: own a linear, writable copy */
-	if (skb_ensure_writable(skb, skb->len)) {
-		kdtls_count(ks, NULL, KDTLS_STAT_DROP_NOMEM, 1);
-		return -EAGAIN;
-	}
-
 	kdtls_peer_from_skb(ks->sk, skb, &peer);
 	a = kdtls_assoc_lookup(&ks->assocs, &peer);
 	if (a) {
@@ -862,8 +906,14 @@ static int kdtls_recv_one(struct kdtls_sock *ks, struct sk_buff *skb,
 		goto out;
 	}
 
+	/* the record is opened in place: own a linear, writable copy */
+	if (skb_ensure_writable(skb, skb->len)) {
+		kdtls_count(ks, a, KDTLS_STAT_DROP_NOMEM, 1);
+		ret = -EAGAIN;
+		goto out;
+	}
 	cls = kdtls_recv_open(ks, a, epochs, n, skb->data, skb->len, &hdr,
-			      &off, &plen);
+			      &off, &plen, NULL, 0);
 	switch (cls) {
 	case KDTLS_CLASS_DROP:
 		ret = -EAGAIN;

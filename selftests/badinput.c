@@ -534,6 +534,33 @@ TEST_F(bi, epoch0_to_app_with_cmsg)
 	valid_gets_through(self, variant);
 }
 
+/* a control buffer too small for the record type: dropped, not data */
+TEST_F(bi, epoch0_with_short_control_buffer_dropped)
+{
+	uint64_t before[KDTLS_STAT_MAX + 1], after[KDTLS_STAT_MAX + 1];
+	char cbuf[CMSG_LEN(0)];
+	uint8_t d[64], buf[128];
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+
+	kt_hdr_put(d, 22, 0xfeff, 0, 7, 40);
+	memset(d + 13, 0x33, 40);
+	ASSERT_EQ(kt_sock_get_stats(self->b.fd, before), 0);
+	ASSERT_EQ(sendto(self->r.fd, d, 53, 0, SA(&self->b), self->b.alen), 53);
+	ASSERT_EQ(kt_wait_readable(self->b.fd, 2000), 1);
+	errno = 0;
+	ASSERT_EQ(recvmsg(self->b.fd, &mh, MSG_DONTWAIT), -1);
+	ASSERT_EQ(errno, EAGAIN);
+	ASSERT_EQ(kt_sock_get_stats(self->b.fd, after), 0);
+	EXPECT_EQ(after[KDTLS_STAT_DROP_NO_AGENT],
+		  before[KDTLS_STAT_DROP_NO_AGENT] + 1);
+	EXPECT_EQ(after[KDTLS_STAT_RX_TO_APP], before[KDTLS_STAT_RX_TO_APP]);
+	valid_gets_through(self, variant);
+}
+
 TEST_F(bi, next_epoch_to_app_with_cmsg)
 {
 	struct sockaddr_storage from;

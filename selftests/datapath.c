@@ -512,6 +512,61 @@ TEST_F(dp, gso_every_segment_is_a_record)
 }
 
 /*
+ * A send that fits one record is one plain datagram, whatever UDP_SEGMENT
+ * says: a segment size of 65535 (which would wrap once the record overhead
+ * is added) or one larger than the association's max-payload must not cut
+ * the record, and a batch with such a segment size is refused.
+ */
+TEST_F(dp, gso_single_record_is_never_cut)
+{
+	char payload[300], cbuf[CMSG_SPACE(sizeof(uint16_t))];
+	struct iovec iov = { payload, 200 };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	static const uint16_t segs[] = { 65535, 16384, 200 };
+	uint8_t wire[1024], pt[1024];
+	struct cmsghdr *cm;
+	struct kt_rec h;
+	size_t i;
+
+	memset(payload, 'S', sizeof(payload));
+	a_to_r_mode(self, variant);
+	if (!variant->connected) {
+		mh.msg_name = SA(&self->r);
+		mh.msg_namelen = self->r.alen;
+	}
+	memset(cbuf, 0, sizeof(cbuf));
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_UDP;
+	cm->cmsg_type = UDP_SEGMENT;
+	cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+	for (i = 0; i < KT_ARRAY_SIZE(segs); i++) {
+		size_t wlen = sizeof(wire);
+
+		memcpy(CMSG_DATA(cm), &segs[i], sizeof(segs[i]));
+		ASSERT_EQ(sendmsg(self->a.fd, &mh, 0), 200);
+		ASSERT_EQ(r_capture_open(self, variant->cipher, &self->kar,
+					 wire, &wlen, &h, pt, sizeof(pt)), 200);
+		ASSERT_EQ(memcmp(CMSG_DATA(cm), &segs[i], sizeof(segs[i])), 0);
+	}
+	/* a batch of records larger than max-payload: refused, nothing sent */
+	{
+		static char big[30000];
+		uint16_t seg = 20000;
+
+		iov.iov_base = big;
+		iov.iov_len = sizeof(big);
+		memcpy(CMSG_DATA(cm), &seg, sizeof(seg));
+		errno = 0;
+		ASSERT_EQ(sendmsg(self->a.fd, &mh, 0), -1);
+		ASSERT_EQ(errno, EMSGSIZE);
+	}
+	ASSERT_EQ(kt_recv_nb(self->r.fd, wire, sizeof(wire)), -EAGAIN);
+}
+
+/*
  * UDP GRO: B turns UDP_GRO on and gets a GSO batch of A's records as one
  * read, plaintexts back to back, the plaintext segment size in UDP_GRO.
  * Loopback hands the GSO skb over whole, as a NIC's GRO would coalesce.
