@@ -7,7 +7,9 @@
  * OpenSSL handshake).
  */
 #include <arpa/inet.h>
+#include <dlfcn.h>
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +21,111 @@
 
 #include "harness.h"
 #include "internal.h"
+#include <linux/kdtls.h>
+
+/*
+ * Key material must be wiped before its buffer goes back to the allocator.
+ * The test is linked with -Wl,--wrap=free,--wrap=realloc: every free() and
+ * realloc() of the library (and of this file) comes here first, and a
+ * block that still holds SECRET_MARK is counted (realloc() would leave
+ * the old copy behind, so a secret must never be realloc()ed at all).
+ */
+#define SECRET_MARK	"KDTLSSECRETMARKxyzzy0123"
+static bool secret_armed;
+static int secret_leaks;
+
+void __real_free(void *p);
+void *__real_realloc(void *p, size_t n);
+
+static void secret_check(void *p)
+{
+	if (p && secret_armed &&
+	    memmem(p, malloc_usable_size(p), SECRET_MARK,
+		   strlen(SECRET_MARK)))
+		secret_leaks++;
+}
+
+void __wrap_free(void *p)
+{
+	secret_check(p);
+	__real_free(p);
+}
+
+void *__wrap_realloc(void *p, size_t n)
+{
+	secret_check(p);
+	return __real_realloc(p, n);
+}
+
+/*
+ * Scripted receives on one fd: the record-type cmsg the kernel adds (or
+ * none, or a cut control buffer) without a kernel.  recvmsg() here takes
+ * precedence over libc's for the whole test binary; other fds go to the
+ * real one.
+ */
+struct scripted {
+	uint32_t addr;		/* host order, port 4433 */
+	int type;		/* the cmsg's type; -1 no cmsg */
+	bool ctrunc;		/* MSG_CTRUNC, no cmsg */
+	char data[16];
+	size_t len;
+};
+static int script_fd = -1;
+static struct scripted script[128];
+static unsigned int script_n, script_pos;
+
+static void script_add(uint32_t addr, int type, bool ctrunc, const void *data,
+		       size_t len)
+{
+	struct scripted *e = &script[script_n++];
+
+	e->addr = addr;
+	e->type = type;
+	e->ctrunc = ctrunc;
+	memcpy(e->data, data, len);
+	e->len = len;
+}
+
+ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	static ssize_t (*real)(int, struct msghdr *, int);
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_port = htons(4433) };
+	struct scripted *e;
+	struct cmsghdr *cm;
+	size_t n;
+
+	if (script_fd < 0 || fd != script_fd) {
+		if (!real)
+			real = (ssize_t (*)(int, struct msghdr *, int))
+				dlsym(RTLD_NEXT, "recvmsg");
+		return real(fd, msg, flags);
+	}
+	if (script_pos == script_n) {
+		errno = EAGAIN;
+		return -1;
+	}
+	e = &script[script_pos++];
+	sin.sin_addr.s_addr = htonl(e->addr);
+	if (msg->msg_name && msg->msg_namelen >= sizeof(sin)) {
+		memcpy(msg->msg_name, &sin, sizeof(sin));
+		msg->msg_namelen = sizeof(sin);
+	}
+	n = e->len < msg->msg_iov[0].iov_len ? e->len : msg->msg_iov[0].iov_len;
+	memcpy(msg->msg_iov[0].iov_base, e->data, n);
+	msg->msg_flags = e->ctrunc ? MSG_CTRUNC : 0;
+	if (e->type >= 0 && msg->msg_controllen >= CMSG_SPACE(1)) {
+		cm = CMSG_FIRSTHDR(msg);
+		cm->cmsg_level = SOL_KDTLS;
+		cm->cmsg_type = KDTLS_CMSG_RECORD_TYPE;
+		cm->cmsg_len = CMSG_LEN(1);
+		*CMSG_DATA(cm) = e->type;
+		msg->msg_controllen = CMSG_SPACE(1);
+	} else {
+		msg->msg_controllen = 0;
+	}
+	return n;
+}
 
 /* ---- codec ------------------------------------------------------------- */
 
@@ -470,6 +577,36 @@ TEST(recvmsg_out_parse)
 	memset(buf + 32, 0, 24);
 	ASSERT_EQ(kdtls_recvmsg_out_parse(buf, 61, &msg, &rx), 0);
 	EXPECT_EQ(rx.record_type, 23);
+	/* ... unless the control data was cut: unknown, not data */
+	o.flags = MSG_CTRUNC;
+	memcpy(buf, &o, sizeof(o));
+	ASSERT_EQ(kdtls_recvmsg_out_parse(buf, 61, &msg, &rx), 0);
+	EXPECT_EQ(rx.record_type, -1);
+}
+
+TEST(msg_parse_ctrunc)
+{
+	char cbuf[CMSG_SPACE(1)] = { 0 }, data[4] = "abc";
+	struct iovec iov = { data, 3 };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = cbuf, .msg_controllen = 0 };
+	struct cmsghdr *cm;
+	struct kdtls_rx rx;
+
+	ASSERT_EQ(kdtls_msg_parse(&mh, 3, &rx), 0);
+	EXPECT_EQ(rx.record_type, KDTLS_CT_APPLICATION_DATA);
+	mh.msg_flags = MSG_CTRUNC;
+	ASSERT_EQ(kdtls_msg_parse(&mh, 3, &rx), 0);
+	EXPECT_EQ(rx.record_type, -1);
+	mh.msg_flags = 0;
+	mh.msg_controllen = sizeof(cbuf);
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_KDTLS;
+	cm->cmsg_type = KDTLS_CMSG_RECORD_TYPE;
+	cm->cmsg_len = CMSG_LEN(1);
+	*CMSG_DATA(cm) = 22;
+	ASSERT_EQ(kdtls_msg_parse(&mh, 3, &rx), 0);
+	EXPECT_EQ(rx.record_type, 22);
 }
 
 /* ---- the state machine against a scripted kdtlsd --------------------- */
@@ -633,6 +770,28 @@ static struct kdtls *client(FIXTURE_DATA(fake) *self, const char *name)
 	if (kdtls_set_peer_str(d, "192.0.2.1", 4433, name)) {
 		kdtls_free(d);
 		return NULL;
+	}
+	return d;
+}
+
+/* A client of 192.0.2.@host:4433, handshake complete on self->udp */
+static struct kdtls *complete_client(FIXTURE_DATA(fake) *self, int host)
+{
+	char addr[32];
+	struct kdtls *d;
+
+	snprintf(addr, sizeof(addr), "192.0.2.%d", host);
+	if (kdtls_new(self->ctx, KDTLS_MODE_CLIENT, &d))
+		return NULL;
+	if (kdtls_set_peer_str(d, addr, 4433, "good.name") ||
+	    kdtls_do_handshake(d, self->udp)) {
+		kdtls_free(d);
+		return NULL;
+	}
+	for (int i = 0; i < 100 && kdtls_handshake_state(d) !=
+	     KDTLS_HANDSHAKE_COMPLETE; i++) {
+		kdtls_ctx_dispatch(self->ctx);
+		usleep(2000);
 	}
 	return d;
 }
@@ -807,6 +966,151 @@ TEST_F(fake, daemon_gone)
 	EXPECT_EQ(kdtls_handshake_state(d), KDTLS_HANDSHAKE_NOT_STARTED);
 	EXPECT_EQ(kdtls_error(d), KDTLS_ERR_TLS_FATAL);
 	EXPECT_EQ(kdtls_resume_handshake(d), -EBUSY);
+}
+
+#define PEER1	0xc0000201	/* 192.0.2.1 */
+#define PEER2	0xc0000202
+
+/* Handshake (22), ChangeCipherSpec (20), unknown types and a receive with
+ * a cut control buffer are never application data -- the kernel hands
+ * out raw epoch-0 records when no agent serves the socket. */
+TEST_F(fake, read_returns_only_application_data)
+{
+	struct kdtls *d = complete_client(self, 1);
+	char buf[32];
+
+	ASSERT_TRUE(d != NULL);
+	ASSERT_EQ(kdtls_handshake_state(d), KDTLS_HANDSHAKE_COMPLETE);
+	script_fd = self->udp;
+	script_add(PEER2, 22, false, "hs2", 3);
+	script_add(PEER1, 22, false, "hs1", 3);
+	script_add(PEER1, 20, false, "\1", 1);
+	script_add(PEER1, 99, false, "odd", 3);
+	script_add(PEER1, -1, true, "cut", 3);
+	script_add(PEER1, 23, false, "data", 4);
+	script_add(PEER1, -1, false, "more", 4);
+	EXPECT_EQ(kdtls_read_datagram(d, self->udp, buf, sizeof(buf)), 4);
+	EXPECT_EQ(memcmp(buf, "data", 4), 0);
+	EXPECT_EQ(kdtls_read_datagram(d, self->udp, buf, sizeof(buf)), 4);
+	EXPECT_EQ(memcmp(buf, "more", 4), 0);
+	script_add(PEER1, 22, false, "hs1", 3);
+	EXPECT_EQ(kdtls_read_datagram(d, self->udp, buf, sizeof(buf)),
+		  -EAGAIN);
+	EXPECT_EQ(kdtls_error(d), KDTLS_ERR_NONE);
+	EXPECT_EQ(script_pos, script_n);
+	/* the other peer's handshake record was not held for it either */
+	EXPECT_EQ(d->sock->n_held, 0);
+	EXPECT_EQ(kdtls_dropped_datagrams(d), 0);
+	kdtls_free(d);
+}
+
+/* Another peer's alert read on the way is held for it, like its data. */
+TEST_F(fake, other_peers_alert_held)
+{
+	struct kdtls *a = complete_client(self, 1);
+	struct kdtls *b = complete_client(self, 2);
+	char buf[32];
+
+	ASSERT_TRUE(a && b);
+	ASSERT_EQ(kdtls_handshake_state(b), KDTLS_HANDSHAKE_COMPLETE);
+	script_fd = self->udp;
+	script_add(PEER2, 23, false, "b0", 2);
+	script_add(PEER2, 21, false, "\1\0", 2);	/* close_notify */
+	script_add(PEER1, 23, false, "a0", 2);
+	EXPECT_EQ(kdtls_read_datagram(a, self->udp, buf, sizeof(buf)), 2);
+	EXPECT_EQ(memcmp(buf, "a0", 2), 0);
+	EXPECT_EQ(kdtls_read_datagram(b, self->udp, buf, sizeof(buf)), 2);
+	EXPECT_EQ(memcmp(buf, "b0", 2), 0);
+	EXPECT_EQ(kdtls_read_datagram(b, self->udp, buf, sizeof(buf)),
+		  -ECONNRESET);
+	EXPECT_EQ(kdtls_error(b), KDTLS_ERR_REMOTE_CLOSED);
+	EXPECT_EQ(kdtls_handshake_state(b), KDTLS_HANDSHAKE_NOT_STARTED);
+	kdtls_free(a);
+	kdtls_free(b);
+}
+
+/* A call reads at most KDTLS_READ_BUDGET datagrams; a peer keeps at most
+ * KDTLS_MAX_HELD_PEER, the rest is dropped and counted, not silently
+ * lost, and what is held stays in order. */
+TEST_F(fake, read_bounded_drops_counted)
+{
+	struct kdtls *a = complete_client(self, 1);
+	struct kdtls *b = complete_client(self, 2);
+	char buf[32], want[16];
+	unsigned int i;
+
+	ASSERT_TRUE(a && b);
+	ASSERT_EQ(kdtls_handshake_state(b), KDTLS_HANDSHAKE_COMPLETE);
+	script_fd = self->udp;
+	for (i = 0; i < KDTLS_READ_BUDGET + 6; i++) {
+		snprintf(want, sizeof(want), "b%02u", i);
+		script_add(PEER2, 23, false, want, 3);
+	}
+	script_add(PEER1, 23, false, "a0", 2);
+	EXPECT_EQ(kdtls_read_datagram(a, self->udp, buf, sizeof(buf)),
+		  -EAGAIN);
+	EXPECT_EQ(kdtls_error(a), KDTLS_ERR_TLS_NON_FATAL);
+	EXPECT_EQ(script_pos, KDTLS_READ_BUDGET);
+	EXPECT_EQ(kdtls_dropped_datagrams(b),
+		  KDTLS_READ_BUDGET - KDTLS_MAX_HELD_PEER);
+	EXPECT_EQ(kdtls_read_datagram(a, self->udp, buf, sizeof(buf)), 2);
+	EXPECT_EQ(memcmp(buf, "a0", 2), 0);
+	EXPECT_EQ(kdtls_dropped_datagrams(a), 0);
+	EXPECT_EQ(kdtls_dropped_datagrams(b),
+		  KDTLS_READ_BUDGET + 6 - KDTLS_MAX_HELD_PEER);
+	for (i = 0; i < KDTLS_MAX_HELD_PEER; i++) {
+		snprintf(want, sizeof(want), "b%02u", i);
+		ASSERT_EQ(kdtls_read_datagram(b, self->udp, buf, sizeof(buf)),
+			  3);
+		EXPECT_EQ(memcmp(buf, want, 3), 0);
+	}
+	EXPECT_EQ(kdtls_read_datagram(b, self->udp, buf, sizeof(buf)),
+		  -EAGAIN);
+	EXPECT_EQ(kdtls_error(b), KDTLS_ERR_NONE);
+	EXPECT_EQ(kdtls_dropped_datagrams(NULL), 0);
+	kdtls_free(a);
+	kdtls_free(b);
+}
+
+#define SECRET_PEM	"-----BEGIN PRIVATE KEY-----\n" SECRET_MARK \
+			"\n-----END PRIVATE KEY-----\n"
+
+/* No buffer that held the private key goes back to the allocator
+ * unwiped: the configuration, the request arguments, the request line. */
+TEST_F(fake, private_key_wiped)
+{
+	struct kdtls_config cfg;
+	struct kdtls *d = client(self, "good.name");
+	static char big[20000];
+
+	ASSERT_TRUE(d != NULL);
+	secret_armed = true;
+	kdtls_config_init(&cfg);
+	cfg.key_pem = SECRET_PEM;
+	cfg.cert_pem = "-----BEGIN CERTIFICATE-----\nMIIB\n"
+		       "-----END CERTIFICATE-----\n";
+	cfg.ca_pem = cfg.cert_pem;	/* the key is not last: appended to */
+	cfg.ciphers = "ECDHE-ECDSA-AES128-GCM-SHA256";
+	ASSERT_EQ(kdtls_set_configuration(d, &cfg), 0);
+	ASSERT_EQ(kdtls_do_handshake(d, self->udp), 0);
+	settle(self);
+	EXPECT_EQ(kdtls_handshake_state(d), KDTLS_HANDSHAKE_COMPLETE);
+	kdtls_free(d);
+	EXPECT_EQ(secret_leaks, 0);
+
+	/* a request too large for kdtlsd (-EMSGSIZE) holds the key too:
+	 * cert and CA of 20 KB each, percent-encoded past 64 KiB */
+	memset(big, ' ', sizeof(big) - 1);
+	memcpy(big, "-----BEGIN ", 11);
+	d = client(self, "good.name");
+	ASSERT_TRUE(d != NULL);
+	cfg.cert_pem = big;
+	cfg.ca_pem = big;
+	ASSERT_EQ(kdtls_set_configuration(d, &cfg), 0);
+	EXPECT_EQ(kdtls_do_handshake(d, self->udp), -EMSGSIZE);
+	kdtls_free(d);
+	EXPECT_EQ(secret_leaks, 0);
+	secret_armed = false;
 }
 
 TEST_HARNESS_MAIN

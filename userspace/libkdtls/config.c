@@ -92,7 +92,7 @@ static int take_pem(char **dst, const char *pem, const char *file,
 		return 0;
 	}
 	if (!err && *dst && !strstr(*dst, "-----BEGIN ")) {
-		free(*dst);
+		kdtls_free_secret(*dst);	/* it may be a key all the same */
 		*dst = NULL;
 		err = -EINVAL;
 	}
@@ -108,10 +108,7 @@ void kdtls_cfg_free(struct kdtls_cfg *c)
 {
 	free(c->ciphers);
 	free(c->cert);
-	if (c->key) {
-		explicit_bzero(c->key, strlen(c->key));
-		free(c->key);
-	}
+	kdtls_free_secret(c->key);
 	free(c->ca);
 	free(c->hint);
 	free(c->keylog);
@@ -216,6 +213,8 @@ int kdtls_cfg_copy(struct kdtls_cfg *dst, const struct kdtls_cfg *src)
 	return kdtls_cfg_set(dst, &tmp, &why);
 }
 
+/* The arguments may hold the private key: no realloc() (it would leave
+ * the old copy behind), every buffer wiped before it is freed. */
 static int append(char **s, size_t *len, const char *key, const char *val)
 {
 	char *esc = kdtls_msg_escape(val, strlen(val)), *n;
@@ -224,19 +223,22 @@ static int append(char **s, size_t *len, const char *key, const char *val)
 	if (!esc)
 		return -ENOMEM;
 	add = strlen(key) + strlen(esc) + 2;
-	n = realloc(*s, *len + add + 1);
+	n = malloc(*len + add + 1);
 	if (!n) {
-		free(esc);
+		kdtls_free_secret(esc);
 		return -ENOMEM;
 	}
+	memcpy(n, *s, *len);
 	sprintf(n + *len, " %s=%s", key, esc);
+	kdtls_free_secret(*s);
 	*len += add;
 	*s = n;
-	free(esc);
+	kdtls_free_secret(esc);
 	return 0;
 }
 
-/* The request arguments of a configuration; "" when all is default. */
+/* The request arguments of a configuration; "" when all is default.
+ * Free with kdtls_free_secret(). */
 char *kdtls_cfg_args(const struct kdtls_cfg *c, bool server)
 {
 	size_t len = 0;
@@ -260,7 +262,7 @@ char *kdtls_cfg_args(const struct kdtls_cfg *c, bool server)
 	if (server && c->hint)
 		err |= append(&s, &len, "psk-hint", c->hint);
 	if (err) {
-		free(s);
+		kdtls_free_secret(s);
 		return NULL;
 	}
 	return s;

@@ -111,18 +111,24 @@ int kdtls_ctl_request(struct kdtls_ctx *ctx, int pass_fd, char *reply,
 
 	if (ctx->dead)
 		return -EPIPE;
+	/* The line may hold a private key or a PSK: formatted once into a
+	 * buffer of the right size (vasprintf() may leave grown copies
+	 * behind), wiped on every path. */
 	va_start(ap, fmt);
-	n = vasprintf(&line, fmt, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
 	if (n < 0)
-		return -ENOMEM;
-	if (n > KDTLS_MSG_MAX) {
-		free(line);
+		return -EINVAL;
+	if (n > KDTLS_MSG_MAX)
 		return -EMSGSIZE;
-	}
+	line = malloc(n + 1);
+	if (!line)
+		return -ENOMEM;
+	va_start(ap, fmt);
+	vsnprintf(line, n + 1, fmt, ap);
+	va_end(ap);
 	err = send_line(ctx, line, pass_fd);
-	explicit_bzero(line, n);	/* it may hold a private key */
-	free(line);
+	kdtls_free_secret(line);
 	if (err)
 		goto dead;
 	deadline = now_ms() + KDTLS_REPLY_TIMEOUT_MS;

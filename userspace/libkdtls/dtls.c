@@ -393,7 +393,7 @@ static int start_client(struct kdtls *d, struct kdtls_sock *s)
 	if (d->name)
 		name = kdtls_msg_escape(d->name, strlen(d->name));
 	if (!args || (d->name && !name)) {
-		free(args);
+		kdtls_free_secret(args);
 		free(name);
 		return kdtls_err_set(&d->err, KDTLS_ERR_TLS_INIT, -ENOMEM,
 				     "out of memory");
@@ -406,7 +406,7 @@ static int start_client(struct kdtls *d, struct kdtls_sock *s)
 				name ? name : "", verify ? "on" : "off",
 				d->psk_cb ? " psk=ask" : "", args);
 	free(name);
-	free(args);
+	kdtls_free_secret(args);	/* it holds the private key */
 	if (err) {
 		enum kdtls_error code = KDTLS_ERR_TLS_INIT;
 
@@ -465,7 +465,7 @@ static int start_server(struct kdtls *d, struct kdtls_sock *s)
 					s->id, verify ? "on" : "off",
 					d->psk_cb ? " psk=ask" : "", ck, args);
 		explicit_bzero(ck, sizeof(ck));
-		free(args);
+		kdtls_free_secret(args);	/* it holds the private key */
 		if (err)
 			return kdtls_err_set(&d->err, err == -EPIPE ?
 					     KDTLS_ERR_TLS_INIT :
@@ -832,13 +832,17 @@ static void on_psk(struct kdtls *d, struct kdtls_msg *m)
 	for (i = 0; i < a.key_len; i++)
 		sprintf(hex + 2 * i, "%02x", a.key[i]);
 	if (d->mode == KDTLS_MODE_CLIENT) {
-		char *extra;
+		/* on the stack, wiped: asprintf() may leave copies of the key
+		 * in buffers it grew and freed */
+		char extra[sizeof(" identity= key=") +
+			   3 * KDTLS_PSK_MAX_IDENTITY + sizeof(hex)];
 
 		id = kdtls_msg_escape(a.out_identity, strlen(a.out_identity));
-		if (id && asprintf(&extra, " identity=%s key=%s", id, hex) >= 0) {
+		if (id) {
+			snprintf(extra, sizeof(extra), " identity=%s key=%s",
+				 id, hex);
 			peer_req(d, "PSK", extra, reply, sizeof(reply));
-			explicit_bzero(extra, strlen(extra));
-			free(extra);
+			explicit_bzero(extra, sizeof(extra));
 		}
 	} else {
 		char extra[sizeof(hex) + 8];

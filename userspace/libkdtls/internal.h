@@ -50,6 +50,9 @@ int kdtls_errno_from_name(const char *name);
 int kdtls_addr_check(const struct sockaddr *sa, socklen_t len,
 		     const char **why);
 
+/* explicit_bzero() the NUL-terminated @s (NULL is fine), then free() it */
+void kdtls_free_secret(char *s);
+
 /* ---- error.c ---- */
 struct kdtls_err {
 	enum kdtls_error code;
@@ -79,10 +82,13 @@ char *kdtls_cfg_args(const struct kdtls_cfg *c, bool server);
 struct kdtls_held {
 	struct kdtls_held *next;
 	struct sockaddr_storage from;
+	int type;		/* 23 data or 21 alert */
 	size_t len;
 	uint8_t data[];
 };
-#define KDTLS_MAX_HELD	64
+#define KDTLS_MAX_HELD		128	/* per socket */
+#define KDTLS_MAX_HELD_PEER	16	/* per peer */
+#define KDTLS_READ_BUDGET	64	/* datagrams per kdtls_read_datagram() */
 
 struct kdtls_sock {
 	struct kdtls_sock *next;
@@ -153,6 +159,7 @@ struct kdtls {
 	kdtls_psk_cb psk_cb;
 	void *psk_user;
 	bool announced;			/* NEW_PEER sent (server peers) */
+	unsigned long long rx_dropped;	/* kdtls_dropped_datagrams() */
 };
 
 void kdtls_dtls_event(struct kdtls_ctx *ctx, struct kdtls_msg *m);

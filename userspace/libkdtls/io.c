@@ -35,7 +35,9 @@ KDTLS_EXPORT int kdtls_msg_parse(const struct msghdr *msg, ssize_t n,
 		    cm->cmsg_len >= CMSG_LEN(1))
 			rx->record_type = *(const uint8_t *)CMSG_DATA(cm);
 	}
-	if (rx->record_type < 0)
+	/* No record-type cmsg means application data -- unless the control
+	 * data was cut (MSG_CTRUNC): then the type is unknown (-1). */
+	if (rx->record_type < 0 && !(msg->msg_flags & MSG_CTRUNC))
 		rx->record_type = KDTLS_CT_APPLICATION_DATA;
 	return 0;
 }
@@ -60,7 +62,9 @@ KDTLS_EXPORT int kdtls_recvmsg_out_parse(const void *buf, size_t buf_len,
 	if (buf_len < hdr)
 		return -EINVAL;
 	memset(rx, 0, sizeof(*rx));
-	rx->record_type = KDTLS_CT_APPLICATION_DATA;
+	/* as kdtls_msg_parse(): cut control data leaves the type unknown */
+	rx->record_type = o->flags & MSG_CTRUNC ? -1 :
+			  KDTLS_CT_APPLICATION_DATA;
 	if (o->namelen <= msg->msg_namelen && o->namelen <= sizeof(rx->peer)) {
 		memcpy(&rx->peer, (const uint8_t *)buf + sizeof(*o),
 		       o->namelen);
@@ -153,8 +157,9 @@ KDTLS_EXPORT ssize_t kdtls_recv_any(int fd, void *buf, size_t len,
 	return n;
 }
 
-/* A datagram of @d's peer held earlier: its length, or -EAGAIN. */
-static ssize_t take_held(struct kdtls *d, void *buf, size_t len)
+/* A record of @d's peer held earlier: its length (type in *type), or
+ * -EAGAIN.  The whole record is copied to @tmp (64 KiB). */
+static ssize_t take_held(struct kdtls *d, uint8_t *tmp, int *type)
 {
 	struct kdtls_sock *s = d->sock;
 	struct kdtls_held **pp, *h;
@@ -167,33 +172,55 @@ static ssize_t take_held(struct kdtls *d, void *buf, size_t len)
 		if (s->held_tail == &h->next)
 			s->held_tail = pp;
 		s->n_held--;
-		n = h->len < len ? h->len : len;
-		memcpy(buf, h->data, n);
+		n = h->len;
+		*type = h->type;
+		memcpy(tmp, h->data, n);
 		free(h);
 		return n;
 	}
 	return -EAGAIN;
 }
 
-/* Keep another peer's datagram for its own object (the oldest goes when
- * KDTLS_MAX_HELD are waiting: nobody reads that peer). */
-static void hold(struct kdtls_sock *s, const struct sockaddr_storage *from,
-		 const void *buf, size_t len)
+/* The object a datagram from @from is for: its peer's on the socket, else
+ * the socket's listener (new peers are its), else @reader. */
+static struct kdtls *owner(struct kdtls *reader,
+			   const struct sockaddr_storage *from)
 {
-	struct kdtls_held *h = malloc(sizeof(*h) + len);
+	struct kdtls_sock *s = reader->sock;
+	struct kdtls *o;
 
-	if (!h)
+	for (o = reader->ctx->objs; o; o = o->next)
+		if (o->sock == s && !o->listener &&
+		    kdtls_addr_equal(&o->peer, from))
+			return o;
+	return s->listener ? s->listener : reader;
+}
+
+/*
+ * Keep another peer's record (data or alert) for its own object: at most
+ * KDTLS_MAX_HELD_PEER per peer and KDTLS_MAX_HELD per socket.  Past either
+ * bound the new record is dropped and counted (kdtls_dropped_datagrams()
+ * of the owner()); nothing already held is discarded.
+ */
+static void hold(struct kdtls *reader, const struct sockaddr_storage *from,
+		 int type, const void *buf, size_t len)
+{
+	struct kdtls_sock *s = reader->sock;
+	struct kdtls_held *h;
+	unsigned int mine = 0;
+
+	for (h = s->held; h; h = h->next)
+		if (kdtls_addr_equal(&h->from, from))
+			mine++;
+	h = NULL;
+	if (s->n_held < KDTLS_MAX_HELD && mine < KDTLS_MAX_HELD_PEER)
+		h = malloc(sizeof(*h) + len);
+	if (!h) {
+		owner(reader, from)->rx_dropped++;
 		return;
-	if (s->n_held >= KDTLS_MAX_HELD) {
-		struct kdtls_held *old = s->held;
-
-		s->held = old->next;
-		if (!s->held)
-			s->held_tail = &s->held;
-		s->n_held--;
-		free(old);
 	}
 	h->from = *from;
+	h->type = type;
 	h->len = len;
 	memcpy(h->data, buf, len);
 	h->next = NULL;
@@ -202,62 +229,15 @@ static void hold(struct kdtls_sock *s, const struct sockaddr_storage *from,
 	s->n_held++;
 }
 
-/*
- * Only this object's peer's datagrams: on a socket shared by several peers
- * (a server), a datagram of another peer read here is held for that peer's
- * object (its next kdtls_read_datagram() returns it), never returned as
- * this one's.
- */
-KDTLS_EXPORT ssize_t kdtls_read_datagram(struct kdtls *d, int fd, void *buf,
-					 size_t len)
+KDTLS_EXPORT unsigned long long kdtls_dropped_datagrams(const struct kdtls *d)
 {
-	struct sockaddr_storage from;
-	uint8_t *tmp;
-	socklen_t fl = sizeof(from);
-	bool held_other = false;
-	ssize_t n;
-	int type;
+	return d ? d->rx_dropped : 0;
+}
 
-	if (!d)
-		return -EINVAL;
-	if (d->state != KDTLS_HANDSHAKE_COMPLETE)
-		return kdtls_err_set(&d->err, KDTLS_ERR_INVALID_OPERATION,
-				     -ENOTCONN, "not encrypted");
-	if (!on_sock(d, fd) || (len && !buf))
-		return kdtls_err_set(&d->err, KDTLS_ERR_INVALID_INPUT, -EINVAL,
-				     "not the connection's socket or no buffer");
-	n = take_held(d, buf, len);
-	if (n >= 0) {
-		kdtls_err_clear(&d->err);
-		return n;
-	}
-	if (!d->sock->rxbuf) {
-		d->sock->rxbuf = malloc(65536);
-		if (!d->sock->rxbuf)
-			return kdtls_err_set(&d->err, KDTLS_ERR_SOCKET,
-					     -ENOMEM, "out of memory");
-	}
-	tmp = d->sock->rxbuf;
-	for (;;) {
-		fl = sizeof(from);
-		n = kdtls_recv_any(fd, tmp, 65536, &from, &fl, &type);
-		if (n == -EAGAIN) {
-			if (held_other)
-				return kdtls_err_set(&d->err,
-					KDTLS_ERR_TLS_NON_FATAL, -EAGAIN,
-					"only other peers' datagrams (held for them)");
-			kdtls_err_clear(&d->err);
-			return -EAGAIN;
-		}
-		if (n < 0)
-			return kdtls_err_set(&d->err, KDTLS_ERR_SOCKET, n,
-					     "recv: %s", strerror(-n));
-		if (kdtls_addr_equal(&from, &d->peer))
-			break;
-		if (type == KDTLS_CT_APPLICATION_DATA)
-			hold(d->sock, &from, tmp, n);
-		held_other = true;
-	}
+/* A record of @d's peer: the application data length, or an error. */
+static ssize_t deliver(struct kdtls *d, int type, const uint8_t *tmp,
+		       ssize_t n, void *buf, size_t len)
+{
 	if (type == KDTLS_CT_ALERT) {
 		if (n >= 2 && (tmp[1] == 0 || tmp[0] == 2)) {
 			d->state = KDTLS_HANDSHAKE_NOT_STARTED;
@@ -277,4 +257,69 @@ KDTLS_EXPORT ssize_t kdtls_read_datagram(struct kdtls *d, int fd, void *buf,
 	memcpy(buf, tmp, n);
 	kdtls_err_clear(&d->err);
 	return n;
+}
+
+/*
+ * Only this object's peer's application data (record type 23): on a socket
+ * shared by several peers (a server), a data or alert record of another
+ * peer read here is held for that peer's object (its next
+ * kdtls_read_datagram() returns it), never returned as this one's.
+ * Anything else -- handshake, ChangeCipherSpec, unknown types, a record
+ * whose type cmsg was cut (MSG_CTRUNC) -- is never application data: it is
+ * dropped.  At most KDTLS_READ_BUDGET datagrams are read per call.
+ */
+KDTLS_EXPORT ssize_t kdtls_read_datagram(struct kdtls *d, int fd, void *buf,
+					 size_t len)
+{
+	struct sockaddr_storage from;
+	uint8_t *tmp;
+	socklen_t fl = sizeof(from);
+	bool held_other = false;
+	unsigned int budget;
+	ssize_t n;
+	int type;
+
+	if (!d)
+		return -EINVAL;
+	if (d->state != KDTLS_HANDSHAKE_COMPLETE)
+		return kdtls_err_set(&d->err, KDTLS_ERR_INVALID_OPERATION,
+				     -ENOTCONN, "not encrypted");
+	if (!on_sock(d, fd) || (len && !buf))
+		return kdtls_err_set(&d->err, KDTLS_ERR_INVALID_INPUT, -EINVAL,
+				     "not the connection's socket or no buffer");
+	if (!d->sock->rxbuf) {
+		d->sock->rxbuf = malloc(65536);
+		if (!d->sock->rxbuf)
+			return kdtls_err_set(&d->err, KDTLS_ERR_SOCKET,
+					     -ENOMEM, "out of memory");
+	}
+	tmp = d->sock->rxbuf;
+	n = take_held(d, tmp, &type);
+	if (n >= 0)
+		return deliver(d, type, tmp, n, buf, len);
+	for (budget = KDTLS_READ_BUDGET; budget; budget--) {
+		fl = sizeof(from);
+		n = kdtls_recv_any(fd, tmp, 65536, &from, &fl, &type);
+		if (n == -EAGAIN)
+			break;
+		if (n < 0)
+			return kdtls_err_set(&d->err, KDTLS_ERR_SOCKET, n,
+					     "recv: %s", strerror(-n));
+		if (type != KDTLS_CT_APPLICATION_DATA &&
+		    type != KDTLS_CT_ALERT)
+			continue;	/* not data: never returned, not held */
+		if (kdtls_addr_equal(&from, &d->peer))
+			return deliver(d, type, tmp, n, buf, len);
+		hold(d, &from, type, tmp, n);
+		held_other = true;
+	}
+	if (!budget)
+		return kdtls_err_set(&d->err, KDTLS_ERR_TLS_NON_FATAL, -EAGAIN,
+				     "%u datagrams read, none of this peer's",
+				     KDTLS_READ_BUDGET);
+	if (held_other)
+		return kdtls_err_set(&d->err, KDTLS_ERR_TLS_NON_FATAL, -EAGAIN,
+				     "only other peers' datagrams (held for them)");
+	kdtls_err_clear(&d->err);
+	return -EAGAIN;
 }

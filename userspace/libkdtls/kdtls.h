@@ -357,21 +357,33 @@ ssize_t kdtls_write_datagram(struct kdtls *dtls, int udp_fd, const void *buf,
 
 /*
  * decryptDatagram: receive one datagram of plaintext from udp_fd
- * (MSG_DONTWAIT).  Only this object's peer's datagrams are returned: a
- * datagram of another peer read on the way is held for that peer's object
- * (its next kdtls_read_datagram() returns it; at most 64 per socket, the
- * oldest dropped) and, if nothing of this peer is left, -EAGAIN with
- * KDTLS_ERR_TLS_NON_FATAL is returned (-EAGAIN and KDTLS_ERR_NONE when the
- * socket is simply empty).  A close_notify makes -ECONNRESET
- * (REMOTE_CLOSED).  Returns the length.  On a busy server socket,
- * kdtls_recv_any() + kdtls_find_peer() is cheaper.
+ * (MSG_DONTWAIT).  Only this object's peer's application data (record
+ * type 23) is returned; handshake, ChangeCipherSpec and records of unknown
+ * type (also a receive whose control data was cut, MSG_CTRUNC) are
+ * dropped, never returned as data.  A data or alert record of another peer
+ * read on the way is held for that peer's object (its next
+ * kdtls_read_datagram() returns it; at most 16 per peer and 128 per
+ * socket: past that the new one is dropped and counted, see
+ * kdtls_dropped_datagrams()).  At most 64 datagrams are read per call.
+ * If nothing of this peer was read, -EAGAIN with KDTLS_ERR_TLS_NON_FATAL
+ * is returned (-EAGAIN and KDTLS_ERR_NONE when the socket is simply
+ * empty).  A close_notify makes -ECONNRESET (REMOTE_CLOSED).  Returns the
+ * length.  On a busy server socket, kdtls_recv_any() + kdtls_find_peer()
+ * is cheaper.
  */
 ssize_t kdtls_read_datagram(struct kdtls *dtls, int udp_fd, void *buf,
 			    size_t len);
 
+/* How many records of this object's peer kdtls_read_datagram() dropped
+ * because the peer's (or the socket's) held queue was full.  A listener
+ * also counts those of peers that have no object yet; a client those of
+ * unknown senders it read.  0 for NULL. */
+unsigned long long kdtls_dropped_datagrams(const struct kdtls *dtls);
+
 /* Server side: receive one plaintext datagram from any peer, with its
  * address and the record type the kernel reports (23: application data;
- * 21: an alert, MSG_EOR).  Returns the length or -errno. */
+ * 21: an alert, MSG_EOR; another type, or -1 if MSG_CTRUNC cut the control
+ * data: not application data).  Returns the length or -errno. */
 ssize_t kdtls_recv_any(int udp_fd, void *buf, size_t len,
 		       struct sockaddr_storage *from, socklen_t *fromlen,
 		       int *record_type);
@@ -448,7 +460,8 @@ struct kdtls_rx {
 	size_t len;
 	struct sockaddr_storage peer;
 	socklen_t peer_len;
-	int record_type;		/* 23 data, 21 alert; -1 unknown */
+	int record_type;		/* 23 data, 21 alert; -1 unknown
+					 * (MSG_CTRUNC: not data) */
 	bool truncated;			/* MSG_TRUNC */
 };
 

@@ -28,6 +28,14 @@ static int hexval(char c)
 	return -1;
 }
 
+void kdtls_free_secret(char *s)
+{
+	if (!s)
+		return;
+	explicit_bzero(s, strlen(s));
+	free(s);
+}
+
 char *kdtls_msg_escape(const void *in, size_t len)
 {
 	static const char hex[] = "0123456789ABCDEF";
