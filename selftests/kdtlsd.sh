@@ -766,6 +766,130 @@ fi
 stop_daemon E
 # ==== end of issue 3 follow-ups =========================================
 
+# ---- per-connection TLS options: the context cache -------------------
+# One control connection: 40 distinct option sets, all accepted, at most 16
+# cached for it (LRU); a served socket whose context left the cache still
+# handshakes (its own reference).  psk=ask: an identity longer than 128
+# bytes is refused, never truncated into "EVENT psk-required".
+python3 - S.ctl "$PSK_HEX" > tlsopt.out 2>&1 <<'PY'
+import socket, subprocess, sys, urllib.parse
+ctl, psk = sys.argv[1], sys.argv[2]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(ctl)
+s.settimeout(20)
+events = []
+def req(m, fds=None):
+    if fds:
+        socket.send_fds(s, [m.encode()], fds)
+    else:
+        s.send(m.encode())
+    while True:
+        r = s.recv(70000).decode(errors="replace")
+        if r.startswith("EVENT"):
+            events.append(r)
+            continue
+        return r
+def wait_event(word, t):
+    s.settimeout(t)
+    try:
+        while not any(word in e for e in events):
+            events.append(s.recv(70000).decode(errors="replace"))
+    except socket.timeout:
+        pass
+    s.settimeout(20)
+    return [e for e in events if word in e]
+def attach(port):
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.bind(("127.0.0.1", port))
+    r = req("ATTACH", [u.fileno()])
+    u.close()
+    print("ATTACH", r)
+    return r.split("sock=")[1].split()[0]
+def client(port, *args):
+    return subprocess.run(["timeout", "8", "openssl", "s_client", "-dtls1_2",
+                           "-connect", "127.0.0.1:%d" % port] + list(args),
+                          stdin=subprocess.DEVNULL, capture_output=True)
+fail = 0
+print(req("HELLO version=1"))
+a, b, c = attach(4850), attach(4851), attach(4852)
+r = req("SERVE sock=%s ciphers=ECDHE-ECDSA-AES256-GCM-SHA384 verify-depth=3" % a)
+print("SERVE a", r)
+suites = ["ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384"]
+for i in range(40):
+    r = req("SERVE sock=%s ciphers=%s verify-depth=%d" % (b, suites[i % 2], 50 + i))
+    if not r.startswith("OK"):
+        print("SERVE", i, r); fail = 1
+r = req("INFO")
+print(r)
+if "tls-contexts=16 " not in r + " ":
+    print("FAIL: want tls-contexts=16"); fail = 1
+print("RESULT1", "fail" if fail else "pass")
+client(4850, "-cipher", "ECDHE-ECDSA-AES256-GCM-SHA384")
+ok2 = bool(wait_event("handshake-complete", 10))
+print("RESULT2", "pass" if ok2 else "fail")
+# cert= (RSA) replaces the daemon's own (ECDSA): an ECDSA-only client fails
+d = attach(4853)
+pem = lambda f: urllib.parse.quote(open(f).read(), safe="")
+r = req("SERVE sock=%s cert=%s key=%s" % (d, pem("rsa.pem"), pem("rsa.key")))
+print("SERVE d", r[:60])
+del events[:]
+client(4853, "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256")
+ecdsa = wait_event("handshake-", 10)
+del events[:]
+out = client(4853, "-cipher", "ECDHE-RSA-AES128-GCM-SHA256").stdout.decode(errors="replace")
+rsa = wait_event("handshake-", 10)
+print("ecdsa", ecdsa, "rsa", rsa)
+print("RESULT4", "pass" if ecdsa and "handshake-failed" in ecdsa[0] and
+      rsa and "handshake-complete" in rsa[0] and "Peer signature type: RSA" in out
+      else "fail")
+# psk=ask: 200-byte identity refused, 5-byte identity asked
+r = req("SERVE sock=%s psk=ask cookie=off ciphers=PSK-AES128-GCM-SHA256" % c)
+print("SERVE c", r)
+client(4852, "-psk_identity", "x" * 200, "-psk", psk, "-cipher", "PSK-AES128-GCM-SHA256")
+long_asked = wait_event("psk-required", 2)
+p = subprocess.Popen(["timeout", "8", "openssl", "s_client", "-dtls1_2",
+                      "-connect", "127.0.0.1:4852", "-psk_identity", "short",
+                      "-psk", psk, "-cipher", "PSK-AES128-GCM-SHA256"],
+                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                     stderr=subprocess.DEVNULL)
+short_asked = wait_event("identity=short", 10)
+p.kill(); p.wait()
+print("events", events)
+print("RESULT3", "pass" if not long_asked and short_asked else "fail")
+PY
+if grep -q '^RESULT1 pass' tlsopt.out; then
+	ok "40 distinct TLS option sets from one client: all accepted, 16 cached (per-client quota, LRU)"
+else
+	not_ok "TLS context cache quota"; diag tlsopt.out
+fi
+if grep -q '^RESULT2 pass' tlsopt.out; then
+	ok "served socket whose context left the cache: handshake completes"
+else
+	not_ok "handshake on an evicted context"; diag tlsopt.out
+fi
+if grep -q '^RESULT4 pass' tlsopt.out; then
+	ok "SERVE cert= (RSA): the daemon's own ECDSA certificate is never offered"
+else
+	not_ok "SERVE cert= with another key type"; diag tlsopt.out
+fi
+if grep -q '^RESULT3 pass' tlsopt.out &&
+   grep -q 'PSK identity of 200 bytes (128 at most): handshake refused' S.log; then
+	ok "psk=ask: a 200-byte PSK identity is refused, not truncated; a short one is asked"
+else
+	not_ok "psk=ask long identity"; diag tlsopt.out
+fi
+
+# [tls] keylog_file with a second hard link: refused, kdtlsd does not start
+: > "$T/hl.keys"; chmod 600 "$T/hl.keys"; ln -f "$T/hl.keys" "$T/hl2.keys"
+sed -e "s|^keylog_file = .*|keylog_file = $T/hl.keys|" \
+    -e "s|S\.ctl|L.ctl|" S.conf > L.conf
+if ! timeout 10 "$KDTLSD" -f -c L.conf 2> L.log &&
+   grep -q 'hl.keys: refused: .* 2 links' L.log; then
+	ok "keylog_file with two hard links: refused"
+else
+	not_ok "keylog_file hard link"; diag L.log
+fi
+
 # ---- SIGHUP: reload, established associations untouched --------------
 "$PEER" -t 30 -C S.ctl -b 127.0.0.1:4740 --serve --echo 2 > hup.srv 2>&1 &
 s=$!
@@ -790,6 +914,19 @@ pair "handshake after SIGHUP" \
 	-b 127.0.0.1:4742 --serve -e ping-hup -s pong-hup -- \
 	-b 127.0.0.1:4743 --connect 127.0.0.1:4742 --name kdtls.test \
 	-s ping-hup -e pong-hup
+python3 - S.ctl > hupctx.out 2>&1 <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect(sys.argv[1])
+s.settimeout(20)
+s.send(b"INFO")
+print(s.recv(4096).decode())
+PY
+if grep -q 'tls-contexts=0 ' hupctx.out; then
+	ok "SIGHUP flushes the per-connection context cache: tls-contexts=0"
+else
+	not_ok "context cache after SIGHUP"; diag hupctx.out
+fi
 
 # ---- clean exit ------------------------------------------------------
 stop_daemon C

@@ -340,7 +340,7 @@ static int req_tlsopt(struct kd_client *c, struct req *r, bool server,
 		reply_err(c, EINVAL, "psk-hint too long (128 at most)");
 		return -1;
 	}
-	ret = kd_tlsopt_ctx(&o, server, ctx, err, sizeof(err));
+	ret = kd_tlsopt_ctx(&o, server, c, ctx, err, sizeof(err));
 	if (ret) {
 		reply_err(c, -ret, err);
 		return -1;
@@ -374,6 +374,7 @@ static void do_serve(struct kd_client *c, struct req *r)
 		if (kd_tlsopt_cookie_set(s, arg(r, "cookie-digest"),
 					 arg(r, "cookie-secret"), err,
 					 sizeof(err))) {
+			SSL_CTX_free(ctx);
 			reply_err(c, EINVAL, err);
 			return;
 		}
@@ -382,12 +383,14 @@ static void do_serve(struct kd_client *c, struct req *r)
 	verify = s->verify_client;
 	if (arg_bool(r, "cookie", &cookie) ||
 	    arg_bool(r, "verify-client", &verify)) {
+		SSL_CTX_free(ctx);
 		reply_err(c, EINVAL, "cookie= and verify-client= take on|off");
 		return;
 	}
 	s->cookie = cookie;
 	s->verify_client = verify;
-	s->ctx = ctx;		/* cached by tlsopt.c, never freed before exit */
+	SSL_CTX_free(s->ctx);	/* served again: its old options */
+	s->ctx = ctx;		/* our reference, freed with the socket */
 	s->serving = true;
 	reply(c, "OK sock=%u cookie=%s verify-client=%s", s->id,
 	      cookie ? "on" : "off", verify ? "on" : "off");
@@ -417,6 +420,7 @@ static void do_connect(struct kd_client *c, struct req *r)
 		return;
 	ret = kd_hs_connect(s, &peer, arg(r, "name"), ask ? NULL : psk, verify,
 			    ctx, ask, err, sizeof(err));
+	SSL_CTX_free(ctx);	/* the handshake's SSL holds its own */
 	if (ret)
 		reply_err(c, -ret, err);
 	else
@@ -504,8 +508,9 @@ static void do_info(struct kd_client *c, struct req *r)
 	if (check_keys(c, r, ""))
 		return;
 	kd_hs_install_stats(stats, sizeof(stats));
-	reply(c, "OK version=%d handshakes=%lu timers=%zu%s", KD_PROTO_VERSION,
-	      kd_hs_count(), kd_timer_count(), stats);
+	reply(c, "OK version=%d handshakes=%lu timers=%zu tls-contexts=%u%s",
+	      KD_PROTO_VERSION, kd_hs_count(), kd_timer_count(),
+	      kd_tlsopt_count(), stats);
 }
 
 static const struct {
@@ -573,6 +578,7 @@ static void client_free(struct kd_client *c)
 			break;
 		}
 	}
+	kd_tlsopt_client_gone(c);	/* its cache quota */
 	kd_loop_del(c->fd);
 	close(c->fd);
 	free(c);
@@ -614,16 +620,18 @@ void kd_ctl_client_event(struct kd_client *c)
 		if (fd >= 0)
 			close(fd);
 		reply_err(c, EMSGSIZE, "request too long");
-		return;
+		goto out;
 	}
 	ctl.buf[n] = 0;
 	if (memchr(ctl.buf, 0, n)) {
 		if (fd >= 0)
 			close(fd);
 		reply_err(c, EINVAL, "NUL byte in request");
-		return;
+		goto out;
 	}
 	handle(c, (char *)ctl.buf, fd);
+out:
+	OPENSSL_cleanse(ctl.buf, n);	/* cert=/key= PEM, PSKs */
 }
 
 void kd_ctl_accept(void)

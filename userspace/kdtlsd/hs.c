@@ -202,7 +202,8 @@ static unsigned int psk_client_cb(SSL *ssl, const char *hint, char *identity,
 
 /* ---- contexts ------------------------------------------------------ */
 
-static SSL_CTX *ctx_new(bool server)
+/* @own_cert: with the configuration file's certificate and key */
+static SSL_CTX *ctx_new(bool server, bool own_cert)
 {
 	SSL_CTX *ctx = SSL_CTX_new(server ? DTLS_server_method() :
 					    DTLS_client_method());
@@ -242,7 +243,7 @@ static SSL_CTX *ctx_new(bool server)
 	} else {
 		SSL_CTX_set_default_verify_paths(ctx);
 	}
-	if (*kd_cfg.cert) {
+	if (*kd_cfg.cert && own_cert) {
 		if (SSL_CTX_use_certificate_chain_file(ctx, kd_cfg.cert) != 1 ||
 		    SSL_CTX_use_PrivateKey_file(ctx, *kd_cfg.key ? kd_cfg.key :
 						kd_cfg.cert,
@@ -267,9 +268,9 @@ err:
 }
 
 /* The base of the contexts of per-connection options (tlsopt.c). */
-SSL_CTX *kd_hs_ctx_new(bool server)
+SSL_CTX *kd_hs_ctx_new(bool server, bool own_cert)
 {
-	return ctx_new(server);
+	return ctx_new(server, own_cert);
 }
 
 /* Build new contexts (start, SIGHUP); running handshakes keep theirs. */
@@ -279,8 +280,8 @@ int kd_hs_reload(void)
 
 	if (kd_keylog_open(kd_cfg.keylog))
 		return -1;
-	srv = ctx_new(true);
-	cli = srv ? ctx_new(false) : NULL;
+	srv = ctx_new(true, true);
+	cli = srv ? ctx_new(false, true) : NULL;
 
 	if (!srv || !cli) {
 		SSL_CTX_free(srv);
@@ -290,6 +291,7 @@ int kd_hs_reload(void)
 	SSL_CTX_free(kd_hs_g.cli);
 	kd_hs_g.srv = srv;
 	kd_hs_g.cli = cli;
+	kd_tlsopt_flush();	/* per-connection contexts of the old config */
 	return 0;
 }
 

@@ -190,7 +190,7 @@ struct kd_sock {
 	bool cookie;
 	bool verify_client;
 	unsigned int mtu;
-	SSL_CTX *ctx;			/* SERVE's own options, or NULL */
+	SSL_CTX *ctx;			/* SERVE's own options (a reference), or NULL */
 	char ck_digest[16];		/* SERVE's own cookie parameters, */
 	uint8_t ck_secret[64];		/* used when ck_secret_len != 0 */
 	size_t ck_secret_len;
@@ -217,7 +217,7 @@ int kd_hs_connect(struct kd_sock *s, const struct sockaddr_storage *peer,
 		  const char *name, const char *psk_identity, bool verify,
 		  SSL_CTX *ctx, bool psk_ask, char *err, size_t errlen);
 /* kdtlsd's base context, from the configuration file */
-SSL_CTX *kd_hs_ctx_new(bool server);
+SSL_CTX *kd_hs_ctx_new(bool server, bool own_cert);
 /* the application's answer to "EVENT psk-required" */
 int kd_hs_psk(struct kd_sock *s, const struct sockaddr_storage *peer,
 	      const char *identity, const char *hexkey, bool refuse,
@@ -245,7 +245,8 @@ struct kd_tlsopt {
 };
 struct kd_hs;
 bool kd_tlsopt_empty(const struct kd_tlsopt *o);
-int kd_tlsopt_ctx(const struct kd_tlsopt *o, bool server, SSL_CTX **out,
+int kd_tlsopt_ctx(const struct kd_tlsopt *o, bool server, const void *owner,
+		  SSL_CTX **out,
 		  char *err, size_t errlen);
 void kd_tlsopt_psk_client(SSL *ssl);
 bool kd_tlsopt_psk_waiting(struct kd_hs *hs);
@@ -253,6 +254,9 @@ void kd_tlsopt_psk_cancel(struct kd_hs *hs);
 int kd_tlsopt_psk_answer(struct kd_hs *hs, const char *identity,
 			 const char *hexkey, bool refuse, char *err,
 			 size_t errlen);
+void kd_tlsopt_flush(void);
+void kd_tlsopt_client_gone(const void *owner);
+unsigned int kd_tlsopt_count(void);
 void kd_tlsopt_exit(void);
 int kd_tlsopt_cookie_set(struct kd_sock *s, const char *digest,
 			 const char *hexsecret, char *err, size_t errlen);

@@ -7,8 +7,9 @@
  * OpenSSL's keylog callback.  Whoever reads the file can decrypt every
  * record of the logged sessions: it defeats confidentiality and exists only
  * to debug interoperation.  The file is opened for appending, created 0600,
- * never followed through a symlink, and refused if it is not a regular file
- * or if group or others may access it.  SIGHUP reopens it (or closes it when
+ * never followed through a symlink, and refused if it is not a regular file,
+ * if group or others may access it, if kdtlsd's effective user does not own
+ * it or if it has another hard link.  SIGHUP reopens it (or closes it when
  * the key is gone from the file).
  */
 #include <errno.h>
@@ -40,6 +41,13 @@ int kd_keylog_open(const char *path)
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || (st.st_mode & 077)) {
 		kd_err("keylog_file %s: not a regular file private to its owner (mode 0600)",
 		       path);
+		close(fd);
+		return -1;
+	}
+	if (st.st_uid != geteuid() || st.st_nlink != 1) {
+		kd_err("keylog_file %s: refused: owned by uid %u (not kdtlsd's %u) or with %lu links (1 only)",
+		       path, (unsigned int)st.st_uid, (unsigned int)geteuid(),
+		       (unsigned long)st.st_nlink);
 		close(fd);
 		return -1;
 	}

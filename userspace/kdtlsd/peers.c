@@ -183,5 +183,7 @@ void kd_sock_free(struct kd_sock *s)
 		}
 	}
 	close(s->fd);
+	SSL_CTX_free(s->ctx);		/* SERVE's reference (tlsopt.c) */
+	OPENSSL_cleanse(s->ck_secret, sizeof(s->ck_secret));
 	free(s);
 }

@@ -8,8 +8,19 @@
  * unprivileged client names), cipher list, verify depth, PSK identity hint
  * and psk=ask.  Each distinct set gets one SSL_CTX, built on top of the
  * configuration file's and cached under the SHA-256 of the options (the
- * cache never holds key material in clear).  Cached contexts live until
- * kdtlsd exits; at most KD_TLSOPT_MAX of them.
+ * cache never holds key material in clear).  A context with cert= is built
+ * without the configuration file's certificate and key, so that the peer
+ * can only be shown the one given.
+ *
+ * The cache holds one reference on each context (SSL_CTX is refcounted);
+ * kd_tlsopt_ctx() hands its caller another one, which a served socket
+ * keeps and CONNECT drops once SSL_new() took its own.  So the cache may
+ * forget a context at any time: at most KD_TLSOPT_MAX of them, least
+ * recently used first, at most KD_TLSOPT_PER_CLIENT created by one control
+ * connection (past it, that connection's own least recently used one goes),
+ * and all of them on SIGHUP (kd_tlsopt_flush), so that a new CONNECT or
+ * SERVE is built on the reloaded configuration.  A context that is gone
+ * from the cache lives on in the handshakes and sockets that hold it.
  *
  * psk=ask: OpenSSL calls the PSK callbacks synchronously in the middle of
  * the handshake, but the answer comes from the application, later, on the
@@ -35,12 +46,14 @@
 #include "hs.h"
 #include "kdtlsd.h"
 
-#define KD_TLSOPT_MAX	256
+#define KD_TLSOPT_MAX		256	/* cached contexts, all clients */
+#define KD_TLSOPT_PER_CLIENT	16	/* created by one control connection */
 
 struct ctx_ent {
-	struct ctx_ent *next;
+	struct ctx_ent *next;		/* most recently used first */
 	uint8_t id[32];			/* SHA-256 of the options */
-	SSL_CTX *ctx;
+	const void *owner;		/* creator (struct kd_client), or NULL */
+	SSL_CTX *ctx;			/* the cache's own reference */
 };
 
 static struct {
@@ -126,6 +139,11 @@ static unsigned int psk_ask_client_cb(SSL *ssl, const char *hint,
 
 	if (!hs || !p)
 		return 0;
+	if (hint && strlen(hint) > KDTLS_PSK_ID_MAX) {
+		kd_warn("psk=ask: server's PSK identity hint of %zu bytes (%d at most): handshake refused",
+			strlen(hint), KDTLS_PSK_ID_MAX);
+		return 0;
+	}
 	kd_ctl_escape(hint ? hint : "", esc, sizeof(esc));
 	snprintf(what, sizeof(what), "hint=%s", esc);
 	if (psk_wait(hs, p, what) && strlen(p->identity) + 1 <= max_id &&
@@ -150,6 +168,12 @@ static unsigned int psk_ask_server_cb(SSL *ssl, const char *identity,
 
 	if (!hs || !p)
 		return 0;
+	if ((identity && strlen(identity) > KDTLS_PSK_ID_MAX) ||
+	    (hint && strlen(hint) > KDTLS_PSK_ID_MAX)) {
+		kd_warn("psk=ask: client's PSK identity of %zu bytes (%d at most): handshake refused",
+			identity ? strlen(identity) : 0, KDTLS_PSK_ID_MAX);
+		return 0;
+	}
 	kd_ctl_escape(identity ? identity : "", esc, sizeof(esc));
 	kd_ctl_escape(hint ? hint : "", hesc, sizeof(hesc));
 	snprintf(what, sizeof(what), "identity=%s hint=%s", esc, hesc);
@@ -443,15 +467,40 @@ bool kd_tlsopt_empty(const struct kd_tlsopt *o)
 	       o->verify_depth < 0 && !o->psk_ask;
 }
 
-/*
- * The SSL_CTX for @o (NULL: kdtlsd's own, when @o is empty).  -errno with
- * a message in @err for options OpenSSL refuses.
- */
-int kd_tlsopt_ctx(const struct kd_tlsopt *o, bool server, SSL_CTX **out,
-		  char *err, size_t errlen)
+static void ent_drop(struct ctx_ent **pp)
 {
+	struct ctx_ent *e = *pp;
+
+	*pp = e->next;
+	SSL_CTX_free(e->ctx);	/* its users keep their own references */
+	free(e);
+	to.n--;
+}
+
+/* Forget the least recently used entry (of @owner, or of anyone if NULL). */
+static void evict_lru(const void *owner)
+{
+	struct ctx_ent **pp, **last = NULL;
+
+	for (pp = &to.list; *pp; pp = &(*pp)->next)
+		if (!owner || (*pp)->owner == owner)
+			last = pp;
+	if (last)
+		ent_drop(last);
+}
+
+/*
+ * The SSL_CTX for @o (NULL: kdtlsd's own, when @o is empty), a reference
+ * of the caller's own (SSL_CTX_free it).  @owner: the control connection
+ * asking, for its quota.  -errno with a message in @err for options
+ * OpenSSL refuses.
+ */
+int kd_tlsopt_ctx(const struct kd_tlsopt *o, bool server, const void *owner,
+		  SSL_CTX **out, char *err, size_t errlen)
+{
+	struct ctx_ent *e, **pp;
+	unsigned int mine = 0;
 	EVP_MD_CTX *md;
-	struct ctx_ent *e;
 	uint8_t id[32];
 	char depth[16];
 	SSL_CTX *ctx;
@@ -480,17 +529,27 @@ int kd_tlsopt_ctx(const struct kd_tlsopt *o, bool server, SSL_CTX **out,
 	digest_opt(md, "ask", o->psk_ask ? "1" : "0");
 	EVP_DigestFinal_ex(md, id, NULL);
 	EVP_MD_CTX_free(md);
-	for (e = to.list; e; e = e->next) {
+	for (pp = &to.list; (e = *pp); pp = &e->next) {
 		if (!memcmp(e->id, id, sizeof(id))) {
+			if (!SSL_CTX_up_ref(e->ctx)) {
+				snprintf(err, errlen, "out of memory");
+				return -ENOMEM;
+			}
+			*pp = e->next;		/* most recently used */
+			e->next = to.list;
+			to.list = e;
 			*out = e->ctx;
 			return 0;
 		}
+		if (owner && e->owner == owner)
+			mine++;
 	}
-	if (to.n >= KD_TLSOPT_MAX) {
-		snprintf(err, errlen, "too many distinct TLS configurations");
-		return -ENOSPC;
-	}
-	ctx = kd_hs_ctx_new(server);
+	if (mine >= KD_TLSOPT_PER_CLIENT)
+		evict_lru(owner);
+	if (to.n >= KD_TLSOPT_MAX)
+		evict_lru(NULL);
+	/* cert=: the peer sees this certificate, never the daemon's own */
+	ctx = kd_hs_ctx_new(server, !o->cert);
 	if (!ctx) {
 		snprintf(err, errlen, "SSL_CTX_new failed");
 		return -ENOMEM;
@@ -521,12 +580,14 @@ int kd_tlsopt_ctx(const struct kd_tlsopt *o, bool server, SSL_CTX **out,
 			SSL_CTX_set_psk_server_callback(ctx, psk_ask_server_cb);
 	}
 	e = calloc(1, sizeof(*e));
-	if (!e) {
+	if (!e || !SSL_CTX_up_ref(ctx)) {
+		free(e);
 		snprintf(err, errlen, "out of memory");
 		SSL_CTX_free(ctx);
 		return -ENOMEM;
 	}
 	memcpy(e->id, id, sizeof(id));
+	e->owner = owner;
 	e->ctx = ctx;
 	e->next = to.list;
 	to.list = e;
@@ -546,14 +607,29 @@ void kd_tlsopt_psk_client(SSL *ssl)
 	SSL_set_mode(ssl, SSL_MODE_ASYNC);
 }
 
-void kd_tlsopt_exit(void)
+/* SIGHUP: new contexts are built on the reloaded configuration. */
+void kd_tlsopt_flush(void)
+{
+	while (to.list)
+		ent_drop(&to.list);
+}
+
+/* A control connection is gone: its entries stay, out of any quota. */
+void kd_tlsopt_client_gone(const void *owner)
 {
 	struct ctx_ent *e;
 
-	while ((e = to.list)) {
-		to.list = e->next;
-		SSL_CTX_free(e->ctx);
-		free(e);
-	}
-	to.n = 0;
+	for (e = to.list; e; e = e->next)
+		if (e->owner == owner)
+			e->owner = NULL;
+}
+
+unsigned int kd_tlsopt_count(void)
+{
+	return to.n;
+}
+
+void kd_tlsopt_exit(void)
+{
+	kd_tlsopt_flush();
 }
