@@ -1067,6 +1067,13 @@ TEST_F(fake, read_bounded_drops_counted)
 	EXPECT_EQ(kdtls_read_datagram(b, self->udp, buf, sizeof(buf)),
 		  -EAGAIN);
 	EXPECT_EQ(kdtls_error(b), KDTLS_ERR_NONE);
+	/* a stranger's (no object, no listener) is not held: the reader
+	 * counts it */
+	script_add(0xc0000209, 23, false, "zz", 2);
+	EXPECT_EQ(kdtls_read_datagram(a, self->udp, buf, sizeof(buf)),
+		  -EAGAIN);
+	EXPECT_EQ(a->sock->n_held, 0);
+	EXPECT_EQ(kdtls_dropped_datagrams(a), 1);
 	EXPECT_EQ(kdtls_dropped_datagrams(NULL), 0);
 	kdtls_free(a);
 	kdtls_free(b);

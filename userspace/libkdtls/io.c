@@ -182,7 +182,7 @@ static ssize_t take_held(struct kdtls *d, uint8_t *tmp, int *type)
 }
 
 /* The object a datagram from @from is for: its peer's on the socket, else
- * the socket's listener (new peers are its), else @reader. */
+ * the socket's listener (new peers are its), else NULL (a stranger). */
 static struct kdtls *owner(struct kdtls *reader,
 			   const struct sockaddr_storage *from)
 {
@@ -193,18 +193,21 @@ static struct kdtls *owner(struct kdtls *reader,
 		if (o->sock == s && !o->listener &&
 		    kdtls_addr_equal(&o->peer, from))
 			return o;
-	return s->listener ? s->listener : reader;
+	return s->listener;
 }
 
 /*
  * Keep another peer's record (data or alert) for its own object: at most
  * KDTLS_MAX_HELD_PEER per peer and KDTLS_MAX_HELD per socket.  Past either
  * bound the new record is dropped and counted (kdtls_dropped_datagrams()
- * of the owner()); nothing already held is discarded.
+ * of the owner()); nothing already held is discarded.  A stranger's (no
+ * object, no listener: nobody would read it) is dropped at once, counted
+ * by @reader.
  */
 static void hold(struct kdtls *reader, const struct sockaddr_storage *from,
 		 int type, const void *buf, size_t len)
 {
+	struct kdtls *o = owner(reader, from);
 	struct kdtls_sock *s = reader->sock;
 	struct kdtls_held *h;
 	unsigned int mine = 0;
@@ -213,10 +216,10 @@ static void hold(struct kdtls *reader, const struct sockaddr_storage *from,
 		if (kdtls_addr_equal(&h->from, from))
 			mine++;
 	h = NULL;
-	if (s->n_held < KDTLS_MAX_HELD && mine < KDTLS_MAX_HELD_PEER)
+	if (o && s->n_held < KDTLS_MAX_HELD && mine < KDTLS_MAX_HELD_PEER)
 		h = malloc(sizeof(*h) + len);
 	if (!h) {
-		owner(reader, from)->rx_dropped++;
+		(o ? o : reader)->rx_dropped++;
 		return;
 	}
 	h->from = *from;

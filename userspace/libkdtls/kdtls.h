@@ -376,8 +376,9 @@ ssize_t kdtls_read_datagram(struct kdtls *dtls, int udp_fd, void *buf,
 
 /* How many records of this object's peer kdtls_read_datagram() dropped
  * because the peer's (or the socket's) held queue was full.  A listener
- * also counts those of peers that have no object yet; a client those of
- * unknown senders it read.  0 for NULL. */
+ * also counts those of peers that have no object yet; on a socket without
+ * listener, a datagram of a sender no object has is not held: the object
+ * whose read found it counts it.  0 for NULL. */
 unsigned long long kdtls_dropped_datagrams(const struct kdtls *dtls);
 
 /* Server side: receive one plaintext datagram from any peer, with its
