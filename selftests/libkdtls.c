@@ -1204,6 +1204,104 @@ TEST_F(lib, daemon_lost)
 	EXPECT_EQ(kdtls_error(c), KDTLS_ERR_TLS_INIT);
 }
 
+/*
+ * With kdtlsd gone the socket has no agent: the kernel hands epoch-0
+ * records to the application with their type (SOL_KDTLS cmsg).  Anyone
+ * spoofing the peer can send those; kdtls_read_datagram() must drop them,
+ * never return them as the peer's data.
+ */
+/* One UDP datagram from 127.0.0.1:@sport to 127.0.0.1:@dport on a raw
+ * socket (anyone can spoof the peer): one epoch-0 record of @type (a
+ * HelloRequest or a ChangeCipherSpec), sequence number @seq. */
+static int spoof_record(int raw, uint16_t sport, uint16_t dport, uint8_t type,
+			uint8_t seq)
+{
+	struct sockaddr_in dst = { .sin_family = AF_INET,
+				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	uint8_t pkt[8 + 13 + 12] = { 0 }, *r = pkt + 8;
+	size_t rlen = type == 22 ? 12 : 1, len = 8 + 13 + rlen;
+
+	pkt[0] = sport >> 8;
+	pkt[1] = sport & 0xff;
+	pkt[2] = dport >> 8;
+	pkt[3] = dport & 0xff;
+	pkt[4] = len >> 8;
+	pkt[5] = len & 0xff;
+	r[0] = type;
+	r[1] = 0xfe;
+	r[2] = 0xfd;
+	r[10] = seq;			/* epoch 0 */
+	r[12] = rlen;
+	r[13] = type == 22 ? 0 : 1;	/* hello_request / CCS */
+	return sendto(raw, pkt, len, 0, (void *)&dst, sizeof(dst)) ==
+	       (ssize_t)len ? 0 : -errno;
+}
+
+/*
+ * With kdtlsd gone the socket has no agent: the kernel hands epoch-0
+ * records to the application with their type (SOL_KDTLS cmsg).  Anyone
+ * spoofing the peer can send those; kdtls_read_datagram() must drop them,
+ * never return them as the peer's data.
+ */
+TEST_F(lib, no_agent_handshake_records_not_data)
+{
+	struct kdtls *l = make_listener(self);
+	struct kdtls *c = make_client(self, "kdtls.test");
+	static const uint8_t types[] = { 22, 20 };
+	char buf[64];
+	int raw;
+
+	ASSERT_TRUE(l && c);
+	ASSERT_EQ(kdtls_do_handshake(l, self->sfd), 0);
+	ASSERT_EQ(kdtls_do_handshake(c, self->cfd), 0);
+	pump(self, both_complete, 10000, NULL, NULL);
+	if (!both_complete(self))
+		dump_log(self->dir);
+	ASSERT_TRUE(kdtls_is_connection_encrypted(c));
+	/* no dispatch from here: the object stays "encrypted" */
+	kill(self->kdtlsd, SIGKILL);
+	waitpid(self->kdtlsd, NULL, 0);
+	self->kdtlsd = 0;
+	usleep(200000);
+	raw = socket(AF_INET, SOCK_RAW, IPPROTO_UDP);
+	ASSERT_GE(raw, 0);
+	for (unsigned int i = 0; i < sizeof(types); i++) {
+		struct pollfd p = { self->cfd, POLLIN, 0 };
+		ssize_t n;
+		int type = -2;
+
+		/* the kernel does hand it to the application, typed */
+		ASSERT_EQ(spoof_record(raw, self->sport, self->cport,
+				       types[i], 40 + 2 * i), 0);
+		ASSERT_EQ(poll(&p, 1, 2000), 1);
+		n = kdtls_recv_any(self->cfd, buf, sizeof(buf), NULL, NULL,
+				   &type);
+		if (n < 0)
+			TH_LOG("recv_any: %s", strerror(-n));
+		ASSERT_GT(n, 0);
+		EXPECT_EQ(type, types[i]);
+		/* ... and the library drops it */
+		ASSERT_EQ(spoof_record(raw, self->sport, self->cport,
+				       types[i], 41 + 2 * i), 0);
+		ASSERT_EQ(poll(&p, 1, 2000), 1);
+		EXPECT_EQ(kdtls_read_datagram(c, self->cfd, buf, sizeof(buf)),
+			  -EAGAIN);
+		EXPECT_EQ(kdtls_error(c), KDTLS_ERR_NONE);
+		EXPECT_EQ(kdtls_recv_any(self->cfd, buf, sizeof(buf), NULL,
+					 NULL, NULL), -EAGAIN);
+	}
+	close(raw);
+	/* the established keys still carry application data */
+	ASSERT_EQ(self->sev.n_peers, 1);
+	EXPECT_EQ(kdtls_write_datagram(self->sev.peers[0], self->sfd, "still",
+				       5), 5);
+	usleep(100000);
+	EXPECT_EQ(kdtls_read_datagram(c, self->cfd, buf, sizeof(buf)), 5);
+	EXPECT_EQ(memcmp(buf, "still", 5), 0);
+	EXPECT_EQ(kdtls_dropped_datagrams(c), 0);
+	kdtls_free(c);
+}
+
 /* ---- QDtlsClientVerifier --------------------------------------------------- */
 
 static size_t client_hello(uint8_t *b, const uint8_t *cookie, size_t clen)
