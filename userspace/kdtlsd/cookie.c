@@ -187,45 +187,65 @@ static int hello_params(const uint8_t *dgram, size_t len,
 	return 0;
 }
 
-int kd_cookie_make(const struct sockaddr_storage *peer, const uint8_t *dgram,
-		   size_t len, int prev, uint8_t *out, unsigned int *out_len)
+/**
+ * kd_cookie_mac() - the cookie of a ClientHello
+ * @ctx: an HMAC context, keyed and ready for updates; it is consumed
+ * @peer: the ClientHello's source
+ * @dgram: the datagram holding the ClientHello
+ * @len: its length
+ * @out: 255 bytes
+ * @out_len: set to the cookie's length
+ *
+ * HMAC(secret, family || address || port || client_random ||
+ * cipher_suites): kdtlsd's own cookie (rotated secret), a served socket's
+ * (tlsopt.c) and libkdtls's verifier all compute this.
+ *
+ * Return: 0, or -1 when @dgram holds no whole ClientHello or HMAC fails.
+ */
+int kd_cookie_mac(EVP_MAC_CTX *ctx, const struct sockaddr_storage *peer,
+		  const uint8_t *dgram, size_t len, uint8_t *out,
+		  unsigned int *out_len)
 {
 	const uint8_t *random, *suites;
-	EVP_MAC_CTX *ctx;
 	size_t suites_len, olen = 0;
-	uint8_t fam;
-	int ret = -1;
+	uint8_t fam = peer->ss_family;
 
-	if (!ck.keyed[prev])	/* no previous secret yet, or rekey failed */
+	if (hello_params(dgram, len, &random, &suites, &suites_len) ||
+	    !EVP_MAC_update(ctx, &fam, 1))
 		return -1;
-	if (hello_params(dgram, len, &random, &suites, &suites_len))
-		return -1;
-	ctx = EVP_MAC_CTX_dup(ck.keyed[prev]);
-	if (!ctx)
-		return -1;
-	fam = peer->ss_family;
-	if (!EVP_MAC_update(ctx, &fam, 1))
-		goto out;
 	if (peer->ss_family == AF_INET) {
 		const struct sockaddr_in *in = (const void *)peer;
 
 		if (!EVP_MAC_update(ctx, (const void *)&in->sin_addr, 4) ||
 		    !EVP_MAC_update(ctx, (const void *)&in->sin_port, 2))
-			goto out;
+			return -1;
 	} else {
 		const struct sockaddr_in6 *in6 = (const void *)peer;
 
 		if (!EVP_MAC_update(ctx, (const void *)&in6->sin6_addr, 16) ||
 		    !EVP_MAC_update(ctx, (const void *)&in6->sin6_port, 2))
-			goto out;
+			return -1;
 	}
 	if (!EVP_MAC_update(ctx, random, 32) ||
 	    !EVP_MAC_update(ctx, suites, suites_len) ||
 	    !EVP_MAC_final(ctx, out, &olen, 255))
-		goto out;
+		return -1;
 	*out_len = olen;
-	ret = 0;
-out:
+	return 0;
+}
+
+int kd_cookie_make(const struct sockaddr_storage *peer, const uint8_t *dgram,
+		   size_t len, int prev, uint8_t *out, unsigned int *out_len)
+{
+	EVP_MAC_CTX *ctx;
+	int ret;
+
+	if (!ck.keyed[prev])	/* no previous secret yet, or rekey failed */
+		return -1;
+	ctx = EVP_MAC_CTX_dup(ck.keyed[prev]);
+	if (!ctx)
+		return -1;
+	ret = kd_cookie_mac(ctx, peer, dgram, len, out, out_len);
 	EVP_MAC_CTX_free(ctx);
 	return ret;
 }

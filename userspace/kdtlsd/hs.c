@@ -793,14 +793,52 @@ static bool has_type(const uint8_t *p, size_t len, uint8_t type)
 
 /* ---- entry points -------------------------------------------------- */
 
+/*
+ * A server handshake's ClientHello through DTLSv1_listen (stateless
+ * cookie exchange).  Return: true when the cookie verified and @hs goes
+ * on as a handshake (timer, MTU and client verification set again, since
+ * DTLSv1_listen runs SSL_clear); false when a HelloVerifyRequest went out
+ * or the hello was bad: the caller frees @hs, nothing is kept.
+ */
+static bool hs_listen(struct kd_hs *hs, const struct kd_ntf *n)
+{
+	struct kd_sock *s = hs->sock;
+	BIO_ADDR *addr;
+	int ret;
+
+	hs->listening = true;
+	hs->hello = n->data;
+	hs->hello_len = n->len;
+	addr = BIO_ADDR_new();
+	ret = addr ? DTLSv1_listen(hs->ssl, addr) : -1;
+	BIO_ADDR_free(addr);
+	hs->peek = false;
+	if (ret < 0)
+		kd_log_ssl(KD_LOG_DEBUG, "DTLSv1_listen");
+	ERR_clear_error();
+	if (ret <= 0)
+		return false;
+	hs->listening = false;
+	DTLS_set_timer_cb(hs->ssl, timer_cb);
+	DTLS_set_link_mtu(hs->ssl, s->mtu);
+	return true;
+}
+
+/* client certificates, as the socket was served */
+static void hs_set_verify(struct kd_hs *hs)
+{
+	hs->verify = hs->sock->verify_client;
+	if (hs->verify)
+		SSL_set_verify(hs->ssl, SSL_VERIFY_PEER |
+			       SSL_VERIFY_CLIENT_ONCE, verify_cb);
+}
+
 static void server_hello(struct kd_sock *s, const struct kd_ntf *n)
 {
 	const uint8_t *p = n->data;
 	size_t left = n->len;
 	struct kd_rec r;
 	struct kd_hs *hs;
-	BIO_ADDR *addr;
-	int ret;
 
 	if (kd_rec_next(&p, &left, &r) != 1 || r.type != KDTLS_CT_HANDSHAKE ||
 	    r.epoch != 0 || !r.len || r.body[0] != SSL3_MT_CLIENT_HELLO)
@@ -815,30 +853,13 @@ static void server_hello(struct kd_sock *s, const struct kd_ntf *n)
 	kd_rxq_push(hs, n->data, n->len);
 	if (s->cookie) {
 		/* stateless: this object dies unless the cookie verifies */
-		hs->listening = true;
-		hs->hello = n->data;
-		hs->hello_len = n->len;
-		addr = BIO_ADDR_new();
-		ret = addr ? DTLSv1_listen(hs->ssl, addr) : -1;
-		BIO_ADDR_free(addr);
-		hs->peek = false;
-		if (ret < 0)
-			kd_log_ssl(KD_LOG_DEBUG, "DTLSv1_listen");
-		ERR_clear_error();
-		if (ret <= 0) {
+		if (!hs_listen(hs, n)) {
 			kd_hs_free(hs);
 			return;
 		}
 		kd_dbg("ClientHello with a valid cookie");
-		hs->listening = false;
-		/* SSL_clear in DTLSv1_listen: set ours again */
-		DTLS_set_timer_cb(hs->ssl, timer_cb);
-		DTLS_set_link_mtu(hs->ssl, s->mtu);
 	}
-	hs->verify = s->verify_client;
-	if (hs->verify)
-		SSL_set_verify(hs->ssl, SSL_VERIFY_PEER |
-			       SSL_VERIFY_CLIENT_ONCE, verify_cb);
+	hs_set_verify(hs);
 	kd_hs_link(hs);
 	kd_timer_arm(&hs->life, kd_now_ms() + kd_cfg.hs_timeout_s * 1000ull);
 	/* SSL_accept checks the buffered ClientHello's cookie once more */
@@ -926,8 +947,6 @@ static void restart_hello(struct kd_hs *old, const struct kd_ntf *n)
 {
 	struct kd_sock *s = old->sock;
 	struct kd_hs *hs;
-	BIO_ADDR *addr;
-	int ret;
 
 	if (kd_hs_g.n_hs - kd_hs_g.n_est >= kd_cfg.max_handshakes) {
 		kd_warn("max_handshakes reached: ClientHello dropped");
@@ -937,27 +956,13 @@ static void restart_hello(struct kd_hs *old, const struct kd_ntf *n)
 	if (!hs)
 		return;
 	kd_rxq_push(hs, n->data, n->len);
-	hs->listening = true;
-	hs->hello = n->data;
-	hs->hello_len = n->len;
-	addr = BIO_ADDR_new();
-	ret = addr ? DTLSv1_listen(hs->ssl, addr) : -1;
-	BIO_ADDR_free(addr);
-	hs->peek = false;
-	ERR_clear_error();
-	if (ret <= 0) {
+	if (!hs_listen(hs, n)) {
 		kd_dbg("restart: ClientHello without a valid cookie from a peer with an association: HelloVerifyRequest, association kept");
 		kd_hs_free(hs);
 		return;
 	}
 	kd_info("restart: ClientHello with a valid cookie from a peer with an association");
-	hs->listening = false;
-	DTLS_set_timer_cb(hs->ssl, timer_cb);
-	DTLS_set_link_mtu(hs->ssl, s->mtu);
-	hs->verify = s->verify_client;
-	if (hs->verify)
-		SSL_set_verify(hs->ssl, SSL_VERIFY_PEER |
-			       SSL_VERIFY_CLIENT_ONCE, verify_cb);
+	hs_set_verify(hs);
 	hs->old = old;
 	old->restart = hs;
 	kd_timer_arm(&hs->life, kd_now_ms() + kd_cfg.hs_timeout_s * 1000ull);

@@ -149,6 +149,9 @@ int kd_cookie_make(const struct sockaddr_storage *peer, const uint8_t *dgram,
 		   size_t len, int prev, uint8_t *out, unsigned int *out_len);
 bool kd_cookie_check(const struct sockaddr_storage *peer, const uint8_t *dgram,
 		     size_t len, const uint8_t *cookie, unsigned int clen);
+int kd_cookie_mac(EVP_MAC_CTX *ctx, const struct sockaddr_storage *peer,
+		  const uint8_t *dgram, size_t len, uint8_t *out,
+		  unsigned int *out_len);
 void kd_cookie_exit(void);
 
 /* ---- nl.c ---- */

@@ -246,46 +246,6 @@ int kd_tlsopt_psk_answer(struct kd_hs *hs, const char *identity,
  * HMAC(secret, family || address || port || client_random ||
  * cipher_suites), with the socket's digest and secret, not rotated.
  */
-static int hello_fields(const uint8_t *dgram, size_t len,
-			const uint8_t **random, const uint8_t **suites,
-			size_t *suites_len)
-{
-	const uint8_t *p = dgram;
-	size_t left = len, off, mlen, n;
-	struct kd_rec r;
-
-	if (kd_rec_next(&p, &left, &r) != 1 || r.type != KDTLS_CT_HANDSHAKE ||
-	    r.epoch != 0 || r.len < 12)
-		return -1;
-	p = r.body;
-	mlen = p[1] << 16 | p[2] << 8 | p[3];
-	if (p[0] != SSL3_MT_CLIENT_HELLO || (p[6] | p[7] | p[8]) ||
-	    (size_t)(p[9] << 16 | p[10] << 8 | p[11]) != mlen ||
-	    mlen > (size_t)r.len - 12)
-		return -1;
-	p += 12;
-	off = 2;
-	if (off + 32 > mlen)
-		return -1;
-	*random = p + off;
-	off += 32;
-	if (off + 1 > mlen)
-		return -1;
-	off += 1 + p[off];			/* session_id */
-	if (off + 1 > mlen)
-		return -1;
-	off += 1 + p[off];			/* cookie */
-	if (off + 2 > mlen)
-		return -1;
-	n = p[off] << 8 | p[off + 1];
-	off += 2;
-	if (off + n > mlen)
-		return -1;
-	*suites = p + off;
-	*suites_len = n;
-	return 0;
-}
-
 int kd_tlsopt_cookie_make(const struct kd_sock *s,
 			  const struct sockaddr_storage *peer,
 			  const uint8_t *dgram, size_t len, uint8_t *out,
@@ -293,39 +253,16 @@ int kd_tlsopt_cookie_make(const struct kd_sock *s,
 {
 	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
 	EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
-	const uint8_t *random, *suites;
 	OSSL_PARAM params[2];
-	size_t suites_len, olen = 0;
-	uint8_t fam = peer->ss_family;
 	int ret = -1;
 
-	if (!ctx || hello_fields(dgram, len, &random, &suites, &suites_len))
+	if (!ctx)
 		goto out;
 	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
 				(char *)s->ck_digest, 0);
 	params[1] = OSSL_PARAM_construct_end();
-	if (!EVP_MAC_init(ctx, s->ck_secret, s->ck_secret_len, params) ||
-	    !EVP_MAC_update(ctx, &fam, 1))
-		goto out;
-	if (peer->ss_family == AF_INET) {
-		const struct sockaddr_in *in = (const void *)peer;
-
-		if (!EVP_MAC_update(ctx, (const void *)&in->sin_addr, 4) ||
-		    !EVP_MAC_update(ctx, (const void *)&in->sin_port, 2))
-			goto out;
-	} else {
-		const struct sockaddr_in6 *in6 = (const void *)peer;
-
-		if (!EVP_MAC_update(ctx, (const void *)&in6->sin6_addr, 16) ||
-		    !EVP_MAC_update(ctx, (const void *)&in6->sin6_port, 2))
-			goto out;
-	}
-	if (!EVP_MAC_update(ctx, random, 32) ||
-	    !EVP_MAC_update(ctx, suites, suites_len) ||
-	    !EVP_MAC_final(ctx, out, &olen, 255))
-		goto out;
-	*out_len = olen;
-	ret = 0;
+	if (EVP_MAC_init(ctx, s->ck_secret, s->ck_secret_len, params))
+		ret = kd_cookie_mac(ctx, peer, dgram, len, out, out_len);
 out:
 	EVP_MAC_CTX_free(ctx);
 	EVP_MAC_free(mac);
