@@ -24,44 +24,9 @@ KDTLSD=$REPO/userspace/kdtlsd/kdtlsd
 PEER=$REPO/selftests/build/kdtlsd_peer
 PSK_HEX=00112233445566778899aabbccddeeff
 
-n=0
-failed=0
-ok()     { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $*"; failed=1; }
-diag()   { sed 's/^/# /' "$@"; }
-
-if [ "$(id -u)" != 0 ] || [ ! -d /sys/module/kdtls ]; then
-	echo "ok 1 - kdtlsd # SKIP needs root and kdtls.ko (run in the VM)"
-	echo "1..1"
-	exit 4
-fi
-
-T=$(mktemp -d /tmp/kdtlsd-test.XXXXXX)
-pids=()
-cleanup()
-{
-	local p
-
-	for p in "${pids[@]}"; do
-		kill "$p" 2>/dev/null
-	done
-	wait 2>/dev/null
-	rm -rf "$T"
-}
-trap cleanup EXIT
-cd "$T" || exit 1
-
-# wait_for FILE REGEX [SECONDS]: poll until FILE matches.
-wait_for()
-{
-	local i
-
-	for i in $(seq $((${3:-10} * 20))); do
-		grep -qE -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
-}
+# shellcheck source=lib/tap.sh
+. "$REPO/selftests/lib/tap.sh"
+tap_init kdtlsd
 
 # ---- certificates ------------------------------------------------------
 mkcerts()
@@ -944,5 +909,4 @@ if [ $failed != 0 ]; then
 	tail -n 40 S.log | diag
 	tail -n 20 C.log | diag
 fi
-echo "1..$n"
-exit $failed
+tap_done

@@ -5,19 +5,30 @@
 #   tap_init NAME     skip (exit 4, KSFT_SKIP) unless root with kdtls.ko
 #                     loaded; a scratch directory $T, made the current one
 #                     and removed on exit with every pid in $pids killed
-#   ok / not_ok TEXT  one test point; not_ok makes tap_done fail
+#   ok / not_ok TEXT  one test point; not_ok makes tap_done fail.  A point
+#                     that took 10 s or more (since the previous one) is
+#                     followed by a "# took N s" line, to find slow ones
 #   check TEXT FILE.. ok if the command just run succeeded, else not_ok
 #                     and the files as diagnostics
 #   diag FILE...      the files as "# " lines
-#   wait_for FILE REGEX [SECONDS]   poll (default 10 s) until FILE matches
+#   wait_for FILE REGEX [SECONDS]   poll until FILE matches, for at most
+#                     SECONDS (default 10) of wall-clock time: under the
+#                     debug kernel a grep takes far longer than the 50 ms
+#                     between polls, so the count of polls means nothing
 #   tap_done          the plan line; exits with the verdict
 
 n=0
 failed=0
 pids=()
+tap_last=$SECONDS
 
-ok()     { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $*"; failed=1; }
+tap_took()
+{
+	[ $((SECONDS - tap_last)) -ge 10 ] && echo "# took $((SECONDS - tap_last)) s"
+	tap_last=$SECONDS
+}
+ok()     { n=$((n + 1)); echo "ok $n - $*"; tap_took; }
+not_ok() { n=$((n + 1)); echo "not ok $n - $*"; failed=1; tap_took; }
 diag()   { sed 's/^/# /' "$@"; }
 
 check()
@@ -35,13 +46,13 @@ check()
 
 wait_for()
 {
-	local i
+	local end=$((SECONDS + ${3:-10}))
 
-	for i in $(seq $((${3:-10} * 20))); do
+	while :; do
 		grep -qE -- "$2" "$1" 2>/dev/null && return 0
+		[ "$SECONDS" -ge "$end" ] && return 1
 		sleep 0.05
 	done
-	return 1
 }
 
 tap_cleanup()
