@@ -61,7 +61,7 @@ testca_make "$T" || { not_ok "certificates"; diag openssl.log; }
 cat > kdtlsd.conf <<EOF
 [daemon]
 control_socket = $T/kdtlsd.ctl
-log_level = info
+log_level = ${KDTLS_EXAMPLES_LOG_LEVEL:-info}
 [handshake]
 timeout_seconds = 8
 EOF
@@ -178,8 +178,8 @@ fi
 # s_client sends a line, the server echoes it, s_client prints it.
 s_client()
 {
-	local name=$1 port=$2 fifo=$T/$2.sc
-	shift 2
+	local name=$1 port=$2 srvlog=$3 fifo=$T/$2.sc
+	shift 3
 
 	mkfifo "$fifo"
 	openssl s_client -dtls1_2 -connect "127.0.0.1:$port" -quiet "$@" \
@@ -187,18 +187,19 @@ s_client()
 	pids+=($!)
 	exec 7> "$fifo"
 	echo "hello-from-s_client-$port" >&7
-	wait_for "$name.oss" "^hello-from-s_client-$port" 20
+	wait_for "$name.oss" "^hello-from-s_client-$port" 30
 	local rc=$?
 	exec 7>&-
 	if [ $rc = 0 ]; then
 		ok "$name: the line came back"
 	else
-		not_ok "$name"; diag "$name.oss"
+		not_ok "$name"; diag "$name.oss" "$srvlog"
+		tail -n 30 kdtlsd.log | diag
 	fi
 }
-s_client "openssl s_client (certificate) -> kdtls-echo-server" 4433 \
+s_client "openssl s_client (certificate) -> kdtls-echo-server" 4433 srv-cert.log \
 	-CAfile ca.pem -verify_return_error -verify_hostname kdtls.test
-s_client "openssl s_client (PSK) -> kdtls-echo-server" 4434 \
+s_client "openssl s_client (PSK) -> kdtls-echo-server" 4434 srv-psk.log \
 	-psk 00112233445566778899aabbccddeeff -psk_identity echo-test \
 	-cipher PSK-AES128-GCM-SHA256
 
@@ -211,7 +212,7 @@ srv_ca=$!
 pids+=("$srv_ca")
 wait_for srv-ca.log '^listening'
 s_client "openssl s_client with a client certificate -> kdtls-echo-server --ca" \
-	4435 -CAfile ca.pem -verify_return_error -cert server.pem \
+	4435 srv-ca.log -CAfile ca.pem -verify_return_error -cert server.pem \
 	-key server.key
 "$CLIENT" --host 127.0.0.1 --port 4435 --name kdtls.test --ca ca.pem \
 	> noclientcert.out 2>&1

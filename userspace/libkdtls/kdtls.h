@@ -390,7 +390,13 @@ ssize_t kdtls_recv_any(int udp_fd, void *buf, size_t len,
 		       int *record_type);
 
 /* The established object of this listener for @from (a server's peer), or
- * NULL.  Lets a server find the connection of a received datagram. */
+ * NULL.  Lets a server find the connection of a received datagram.  NULL
+ * does not make an application-data datagram suspect: the kernel opened it
+ * under @from's association, and kdtlsd installs the keys before it tells
+ * the application, so a peer that writes right after its handshake can be
+ * read before its KDTLS_EV_NEW_PEER is dispatched.  kdtls_read_datagram()
+ * holds such records for the object; an io_uring reader keeps or answers
+ * them by address (examples/kdtls-echo-server.c). */
 struct kdtls *kdtls_find_peer(struct kdtls *listener,
 			      const struct sockaddr *from, socklen_t fromlen);
 
