@@ -4,8 +4,9 @@
  *
  * A binary min-heap of struct kd_timer (embedded in their owners) ordered
  * by deadline; the timerfd is armed (absolute, CLOCK_MONOTONIC) for the
- * root.  Arm, cancel and re-arm are O(log n), so thousands of concurrent
- * handshakes with their retransmission deadlines cost one fd.
+ * root (or for an earlier deadline, see rearm()).  Arm, cancel and re-arm
+ * are O(log n), so thousands of concurrent handshakes with their
+ * retransmission deadlines cost one fd.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -20,7 +21,8 @@ static struct {
 	int fd;
 	struct kd_timer **heap;
 	size_t n, cap;
-	uint64_t armed;		/* deadline the timerfd holds, 0 none */
+	uint64_t armed;		/* deadline the timerfd holds, 0 none;
+				 * never later than the root's */
 } tm = { .fd = -1 };
 
 uint64_t kd_now_ms(void)
@@ -47,18 +49,24 @@ size_t kd_timer_count(void)
 	return tm.n;
 }
 
+/*
+ * The timerfd only ever moves earlier: when the root's deadline is later
+ * than the armed one (its timer was cancelled or re-armed later, as every
+ * handshake's retransmission timer is after each flight) the timerfd stays
+ * as it is, fires early once, and kd_timer_run() arms it for the root then.
+ * One spurious wakeup instead of a timerfd_settime() per cancel and per
+ * re-arm (about seven per handshake).
+ */
 static void rearm(void)
 {
 	struct itimerspec its = { 0 };
 	uint64_t when = tm.n ? tm.heap[0]->when_ms : 0;
 
-	if (when == tm.armed)
+	if (!when || (tm.armed && tm.armed <= when))
 		return;
 	tm.armed = when;
-	if (when) {
-		its.it_value.tv_sec = when / 1000;
-		its.it_value.tv_nsec = (when % 1000) * 1000000;
-	}
+	its.it_value.tv_sec = when / 1000;
+	its.it_value.tv_nsec = (when % 1000) * 1000000;
 	timerfd_settime(tm.fd, TFD_TIMER_ABSTIME, &its, NULL);
 }
 
