@@ -281,19 +281,26 @@ static int request(struct nl_sock *sk, struct nl_msg *msg, const char *op,
 	seq = nlmsg_hdr(msg)->nlmsg_seq;
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
-		uint64_t now = kd_now_ms();
+		uint64_t now;
 		struct nlmsghdr *nlh;
 		ssize_t r;
 		int rem;
 
-		if (now >= deadline)
-			break;
-		if (poll(&p, 1, deadline - now) <= 0)
-			continue;
+		/*
+		 * Generic netlink runs the request inside our sendmsg(): the
+		 * answer is queued by now, so read first and poll only when
+		 * it is not (one syscall per request less).
+		 */
 		r = recv(fd, nl.rbuf, sizeof(nl.rbuf), MSG_DONTWAIT);
 		if (r < 0) {
 			if (errno == ENOBUFS)
 				kd_warn("netlink: notifications lost during %s", op);
+			else if (errno != EAGAIN && errno != EINTR)
+				break;
+			now = kd_now_ms();
+			if (now >= deadline)
+				break;
+			poll(&p, 1, deadline - now);
 			continue;
 		}
 		nlh = (void *)nl.rbuf;
