@@ -267,6 +267,52 @@ err:
 	return NULL;
 }
 
+/*
+ * The PSK suites of the cipher list @sk, ':'-separated, into @out; a PSK
+ * client offers only those (the certificate suites would be offered with
+ * no certificate to check them against).  false when there are none.
+ */
+static bool psk_suites(STACK_OF(SSL_CIPHER) *sk, char *out, size_t len)
+{
+	int i;
+
+	*out = 0;
+	for (i = 0; sk && i < sk_SSL_CIPHER_num(sk); i++) {
+		const char *n = SSL_CIPHER_get_name(sk_SSL_CIPHER_value(sk, i));
+
+		if (strstr(n, "PSK"))
+			snprintf(out + strlen(out), len - strlen(out), "%s%s",
+				 *out ? ":" : "", n);
+	}
+	return *out;
+}
+
+/*
+ * The client context of CONNECT psk=ID: kdtlsd's own with the PSK suites
+ * only, built once, so that a handshake does not parse a cipher string
+ * (SSL_set_cipher_list was a tenth of a PSK handshake's CPU in kdtlsd).
+ * *@out is NULL when the configured list has no PSK suite.  0 or -1.
+ */
+static int psk_ctx_new(SSL_CTX *cli, SSL_CTX **out)
+{
+	char list[1024];
+	SSL_CTX *ctx;
+
+	*out = NULL;
+	if (!psk_suites(SSL_CTX_get_ciphers(cli), list, sizeof(list)))
+		return 0;
+	ctx = ctx_new(false, true);
+	if (!ctx)
+		return -1;
+	if (!SSL_CTX_set_cipher_list(ctx, list)) {
+		kd_log_ssl(KD_LOG_ERR, "PSK ciphers");
+		SSL_CTX_free(ctx);
+		return -1;
+	}
+	*out = ctx;
+	return 0;
+}
+
 /* The base of the contexts of per-connection options (tlsopt.c). */
 SSL_CTX *kd_hs_ctx_new(bool server, bool own_cert)
 {
@@ -276,21 +322,26 @@ SSL_CTX *kd_hs_ctx_new(bool server, bool own_cert)
 /* Build new contexts (start, SIGHUP); running handshakes keep theirs. */
 int kd_hs_reload(void)
 {
-	SSL_CTX *srv, *cli;
+	SSL_CTX *srv, *cli, *cli_psk = NULL;
 
 	if (kd_keylog_open(kd_cfg.keylog))
 		return -1;
 	srv = ctx_new(true, true);
 	cli = srv ? ctx_new(false, true) : NULL;
-
+	if (cli && psk_ctx_new(cli, &cli_psk)) {
+		SSL_CTX_free(cli);
+		cli = NULL;
+	}
 	if (!srv || !cli) {
 		SSL_CTX_free(srv);
 		return -1;
 	}
 	SSL_CTX_free(kd_hs_g.srv);
 	SSL_CTX_free(kd_hs_g.cli);
+	SSL_CTX_free(kd_hs_g.cli_psk);
 	kd_hs_g.srv = srv;
 	kd_hs_g.cli = cli;
+	kd_hs_g.cli_psk = cli_psk;
 	kd_tlsopt_flush();	/* per-connection contexts of the old config */
 	return 0;
 }
@@ -309,6 +360,7 @@ void kd_hs_exit(void)
 		kd_sock_free(kd_hs_g.socks);
 	SSL_CTX_free(kd_hs_g.srv);
 	SSL_CTX_free(kd_hs_g.cli);
+	SSL_CTX_free(kd_hs_g.cli_psk);
 	kd_tlsopt_exit();
 	BIO_meth_free(kd_hs_g.bio);
 	kd_keylog_close();
@@ -794,11 +846,61 @@ static bool has_type(const uint8_t *p, size_t len, uint8_t type)
 /* ---- entry points -------------------------------------------------- */
 
 /*
+ * The object a ClientHello of an unknown peer goes through: the served
+ * socket's listener when it has one (built on the context the socket is
+ * served with now; SERVE and SIGHUP change that), else a new one.
+ */
+static struct kd_hs *listener_get(struct kd_sock *s,
+				  const struct sockaddr_storage *peer)
+{
+	SSL_CTX *want = s->ctx ? s->ctx : kd_hs_g.srv;
+	struct kd_hs *hs = s->listener;
+
+	s->listener = NULL;
+	if (hs && SSL_get_SSL_CTX(hs->ssl) != want) {
+		kd_hs_free(hs);
+		hs = NULL;
+	}
+	if (!hs)
+		return hs_new(s, peer, true);
+	hs->peer = *peer;
+	return hs;
+}
+
+/*
+ * DTLSv1_listen() answered with a HelloVerifyRequest: keep @hs (not in
+ * the table, no timer, no datagram, no peer) for the socket's next
+ * ClientHello.  Calling DTLSv1_listen() again on the same SSL is its
+ * documented use (it starts with SSL_clear()), so a cookie-less
+ * ClientHello costs no SSL_new()/SSL_free() and a full handshake one
+ * SSL_new(), as SSL_accept() with SSL_OP_COOKIE_EXCHANGE does.  Per-peer
+ * state is still nil: one object per served socket, whoever sends.
+ */
+static void listener_keep(struct kd_hs *hs)
+{
+	struct kd_sock *s = hs->sock;
+
+	kd_dgram_free_list(&hs->rxq);
+	hs->rxq_tail = &hs->rxq;
+	hs->rxq_len = 0;
+	hs->hello = NULL;
+	hs->hello_len = 0;
+	hs->tx_max[0] = hs->tx_max[1] = hs->rx_max1 = -1;
+	hs->has_alert = false;
+	hs->rcvd_alert = -1;
+	memset(&hs->peer, 0, sizeof(hs->peer));
+	if (s->listener)
+		kd_hs_free(s->listener);
+	s->listener = hs;
+}
+
+/*
  * A server handshake's ClientHello through DTLSv1_listen (stateless
  * cookie exchange).  Return: true when the cookie verified and @hs goes
  * on as a handshake (timer, MTU and client verification set again, since
  * DTLSv1_listen runs SSL_clear); false when a HelloVerifyRequest went out
- * or the hello was bad: the caller frees @hs, nothing is kept.
+ * (@hs is kept as the socket's listener) or the hello was bad (@hs is
+ * freed): nothing is kept for the peer.
  */
 static bool hs_listen(struct kd_hs *hs, const struct kd_ntf *n)
 {
@@ -816,6 +918,10 @@ static bool hs_listen(struct kd_hs *hs, const struct kd_ntf *n)
 	if (ret < 0)
 		kd_log_ssl(KD_LOG_DEBUG, "DTLSv1_listen");
 	ERR_clear_error();
+	if (ret == 0)
+		listener_keep(hs);
+	else if (ret < 0)
+		kd_hs_free(hs);
 	if (ret <= 0)
 		return false;
 	hs->listening = false;
@@ -847,16 +953,14 @@ static void server_hello(struct kd_sock *s, const struct kd_ntf *n)
 		kd_warn("max_handshakes reached: ClientHello dropped");
 		return;
 	}
-	hs = hs_new(s, &n->peer, true);
+	hs = s->cookie ? listener_get(s, &n->peer) : hs_new(s, &n->peer, true);
 	if (!hs)
 		return;
 	kd_rxq_push(hs, n->data, n->len);
 	if (s->cookie) {
-		/* stateless: this object dies unless the cookie verifies */
-		if (!hs_listen(hs, n)) {
-			kd_hs_free(hs);
+		/* stateless: nothing stays unless the cookie verifies */
+		if (!hs_listen(hs, n))
 			return;
-		}
 		kd_dbg("ClientHello with a valid cookie");
 	}
 	hs_set_verify(hs);
@@ -952,13 +1056,12 @@ static void restart_hello(struct kd_hs *old, const struct kd_ntf *n)
 		kd_warn("max_handshakes reached: ClientHello dropped");
 		return;
 	}
-	hs = hs_new(s, &old->peer, true);
+	hs = listener_get(s, &old->peer);
 	if (!hs)
 		return;
 	kd_rxq_push(hs, n->data, n->len);
 	if (!hs_listen(hs, n)) {
 		kd_dbg("restart: ClientHello without a valid cookie from a peer with an association: HelloVerifyRequest, association kept");
-		kd_hs_free(hs);
 		return;
 	}
 	kd_info("restart: ClientHello with a valid cookie from a peer with an association");
@@ -1050,7 +1153,12 @@ int kd_hs_connect(struct kd_sock *s, const struct sockaddr_storage *peer_in,
 		snprintf(err, errlen, "max_handshakes reached");
 		return -EBUSY;
 	}
-	connect_ctx = ctx;
+	if (psk_identity && !ctx && !kd_hs_g.cli_psk) {
+		snprintf(err, errlen, "no PSK suite configured");
+		return -EINVAL;
+	}
+	/* psk=ID on kdtlsd's own context: its PSK-only twin */
+	connect_ctx = ctx ? ctx : psk_identity ? kd_hs_g.cli_psk : NULL;
 	hs = hs_new(s, &peer, false);
 	connect_ctx = NULL;
 	if (!hs) {
@@ -1058,9 +1166,7 @@ int kd_hs_connect(struct kd_sock *s, const struct sockaddr_storage *peer_in,
 		return -ENOMEM;
 	}
 	if (psk_identity || psk_ask) {
-		STACK_OF(SSL_CIPHER) *sk = SSL_get_ciphers(hs->ssl);
-		char out[1024] = "";
-		int i;
+		char out[1024];
 
 		if (psk_ask) {
 			kd_tlsopt_psk_client(hs->ssl);
@@ -1069,17 +1175,10 @@ int kd_hs_connect(struct kd_sock *s, const struct sockaddr_storage *peer_in,
 				 psk_identity);
 			SSL_set_psk_client_callback(hs->ssl, psk_client_cb);
 		}
-		/* offer the PSK suites only (of the context's list) */
-		for (i = 0; sk && i < sk_SSL_CIPHER_num(sk); i++) {
-			const char *n = SSL_CIPHER_get_name(
-						sk_SSL_CIPHER_value(sk, i));
-
-			if (strstr(n, "PSK"))
-				snprintf(out + strlen(out),
-					 sizeof(out) - strlen(out), "%s%s",
-					 *out ? ":" : "", n);
-		}
-		if (!*out || !SSL_set_cipher_list(hs->ssl, out)) {
+		/* a per-connection context: its PSK suites, parsed here */
+		if (ctx && (!psk_suites(SSL_get_ciphers(hs->ssl), out,
+					sizeof(out)) ||
+			    !SSL_set_cipher_list(hs->ssl, out))) {
 			snprintf(err, errlen, "no PSK suite configured");
 			hs_free_ssl(hs);
 			free(hs);

@@ -66,6 +66,7 @@ struct kd_hs {
 
 struct kd_hs_globals {
 	SSL_CTX *srv, *cli;
+	SSL_CTX *cli_psk;		/* cli with its PSK suites only, or NULL */
 	BIO_METHOD *bio;
 	struct kd_hs *ht[1 << HT_BITS];
 	unsigned long n_hs;

@@ -198,6 +198,8 @@ struct kd_sock {
 	uint8_t ck_secret[64];		/* used when ck_secret_len != 0 */
 	size_t ck_secret_len;
 	struct kd_hs *hs;		/* its handshakes and associations */
+	struct kd_hs *listener;		/* served: the DTLSv1_listen object
+					 * kept for the next ClientHello */
 	unsigned long n_hs;
 };
 

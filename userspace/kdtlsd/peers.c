@@ -175,6 +175,8 @@ void kd_sock_free(struct kd_sock *s)
 	 * client socket scanned 16384 buckets */
 	while (s->hs)
 		kd_hs_free(s->hs);
+	if (s->listener)
+		kd_hs_free(s->listener);
 	kd_nl_release(s->fd);
 	for (pp = &kd_hs_g.socks; *pp; pp = &(*pp)->next) {
 		if (*pp == s) {
