@@ -18,6 +18,16 @@
  * before the application is told" trivially true.  Both sockets ask for
  * extended ACKs and capped ACKs (an error never echoes a request, which may
  * carry keys); every request buffer is wiped before it is freed.
+ *
+ * The exception: a verbatim record-send (a handshake datagram OpenSSL
+ * wrote) asks for no ACK and is not waited for -- its failure changes
+ * nothing (a lost datagram is a lost datagram, the peer retransmits), so
+ * the ACK read was a syscall per datagram for nothing.  Its error, if
+ * any, still comes back and is skipped by the next request's wait; after
+ * NL_UNACKED_MAX of them without a request, the errors queued are read
+ * anyway, so that they can never fill the socket and crowd out the ACK
+ * of a request that matters (assoc-add).  The request socket has libnl's
+ * automatic ACK flag off: every other request asks for its ACK itself.
  */
 #include <errno.h>
 #include <poll.h>
@@ -40,6 +50,7 @@
 
 #define NL_RCVBUF	(8 << 20)
 #define NL_WAIT_MS	5000
+#define NL_UNACKED_MAX	64
 
 struct stash {
 	struct stash *next;
@@ -52,6 +63,7 @@ static struct {
 	int family;
 	char extack[256];
 	struct stash *stash, **stash_tail;
+	unsigned int unacked;	/* record-sends since nl.req was last read */
 	uint8_t rbuf[65536 + 4096];
 } nl = { .stash_tail = &nl.stash };
 
@@ -87,6 +99,7 @@ int kd_nl_init(void)
 		       KDTLS_GENL_NAME);
 		goto err;
 	}
+	nl_socket_disable_auto_ack(nl.req);	/* see the top of this file */
 	nl_socket_set_nonblocking(nl.agent);
 	if (nl_socket_set_buffer_size(nl.agent, NL_RCVBUF, 0))
 		kd_warn("netlink: cannot grow the agent socket buffer");
@@ -278,6 +291,8 @@ static int request(struct nl_sock *sk, struct nl_msg *msg, const char *op,
 		ret = -EIO;
 		goto out;
 	}
+	if (sk == nl.req)
+		nl.unacked = 0;		/* read up to our answer below */
 	seq = nlmsg_hdr(msg)->nlmsg_seq;
 	for (;;) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -342,17 +357,22 @@ out:
  * request: libnl zeroes the whole buffer, and a 68 KiB one per record-send
  * showed in the handshake benchmark.
  */
-static struct nl_msg *msg_new(uint8_t cmd, size_t payload)
+static struct nl_msg *msg_new_flags(uint8_t cmd, size_t payload, int flags)
 {
 	struct nl_msg *msg = nlmsg_alloc_size(NLMSG_HDRLEN + GENL_HDRLEN +
 					      payload);
 
 	if (msg && !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, nl.family, 0,
-				NLM_F_ACK, cmd, KDTLS_GENL_VERSION)) {
+				flags, cmd, KDTLS_GENL_VERSION)) {
 		nlmsg_free(msg);
 		msg = NULL;
 	}
 	return msg;
+}
+
+static struct nl_msg *msg_new(uint8_t cmd, size_t payload)
+{
+	return msg_new_flags(cmd, payload, NLM_F_ACK);
 }
 
 static int put_peer(struct nl_msg *msg, const struct sockaddr_storage *ss)
@@ -473,8 +493,10 @@ int kd_nl_assoc_del(int fd, const struct sockaddr_storage *peer)
 int kd_nl_record_send(int fd, const struct sockaddr_storage *peer,
 		      const void *data, size_t len, bool seal, uint8_t type)
 {
-	struct nl_msg *msg = msg_new(KDTLS_CMD_RECORD_SEND,
-				     NLA_ALIGN(len) + 256);
+	struct nl_msg *msg = msg_new_flags(KDTLS_CMD_RECORD_SEND,
+					   NLA_ALIGN(len) + 256,
+					   seal ? NLM_F_ACK : 0);
+	int ret = 0;
 
 	if (!msg || nla_put_u32(msg, KDTLS_A_SOCK_FD, fd) ||
 	    put_peer(msg, peer) || nla_put(msg, KDTLS_A_RECORD_DATA, len, data) ||
@@ -483,5 +505,19 @@ int kd_nl_record_send(int fd, const struct sockaddr_storage *peer,
 		nlmsg_free(msg);
 		return -ENOMEM;
 	}
-	return request(nl.req, msg, "record-send", NULL, NULL);
+	if (seal)	/* the caller learns whether the kernel sealed it */
+		return request(nl.req, msg, "record-send", NULL, NULL);
+	/* verbatim: not waited for (see the top of this file) */
+	nl.extack[0] = 0;
+	if (nl_send_auto(nl.req, msg) < 0)
+		ret = -EIO;
+	OPENSSL_cleanse(nlmsg_hdr(msg), nlmsg_hdr(msg)->nlmsg_len);
+	nlmsg_free(msg);
+	if (++nl.unacked >= NL_UNACKED_MAX) {
+		nl.unacked = 0;
+		while (recv(nl_socket_get_fd(nl.req), nl.rbuf, sizeof(nl.rbuf),
+			    MSG_DONTWAIT) > 0)
+			;	/* errors of verbatim sends: nobody waits */
+	}
+	return ret;
 }
