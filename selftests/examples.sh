@@ -63,7 +63,7 @@ cat > kdtlsd.conf <<EOF
 control_socket = $T/kdtlsd.ctl
 log_level = ${KDTLS_EXAMPLES_LOG_LEVEL:-info}
 [handshake]
-timeout_seconds = 8
+timeout_seconds = 15
 EOF
 "$KDTLSD" -f -c kdtlsd.conf 2> kdtlsd.log &
 pids+=($!)
