@@ -32,10 +32,12 @@
  *            retransmission of it),
  *   RX seq = 1 + highest epoch-1 seq of the datagrams OpenSSL consumed.
  *
- * Server cookies: a ClientHello from an unknown peer gets a fresh SSL and
- * DTLSv1_listen (cookie.c makes and checks the cookie); when it answers
- * with a HelloVerifyRequest the SSL is freed at once -- no per-peer state.
- * With a valid cookie the same SSL goes on with SSL_accept.
+ * Server cookies: a ClientHello from an unknown peer goes through
+ * DTLSv1_listen (cookie.c makes and checks the cookie) on the served
+ * socket's listener SSL; when it answers with a HelloVerifyRequest that
+ * SSL is kept for the socket's next ClientHello (listener_keep()) -- one
+ * per socket, no per-peer state.  With a valid cookie the same SSL goes on
+ * with SSL_accept, and the next ClientHello gets a new listener.
  *
  * Early data: epoch-1 application records that OpenSSL buffered, or that
  * reached the daemon before the association existed, are read with
