@@ -68,7 +68,7 @@ EOF
 "$KDTLSD" -f -c kdtlsd.conf 2> kdtlsd.log &
 pids+=($!)
 wait_for kdtlsd.log . 1 >/dev/null
-for i in $(seq 100); do [ -S kdtlsd.ctl ] && break; sleep 0.05; done
+for ((i = 0; i < 100; i++)); do [ -S kdtlsd.ctl ] && break; nap 0.05; done
 export KDTLSD_SOCKET=$T/kdtlsd.ctl
 if [ -S kdtlsd.ctl ]; then
 	ok "kdtlsd runs without [tls]: the examples bring their own"
@@ -96,25 +96,28 @@ fi
 # with one "handshake complete" and one "all came back" line.
 clients()
 {
-	local name=$1 k=$2 i bad=0 p=()
+	local name=$1 k=$2 i bad=0 p=() suite
 
 	shift 2
-	for i in $(seq "$k"); do
+	for ((i = 1; i <= k; i++)); do
 		"$CLIENT" "$@" --count "$COUNT" > "$name.$i" 2>&1 &
 		p+=($!)
 	done
-	for i in $(seq "$k"); do
+	for ((i = 1; i <= k; i++)); do
 		wait "${p[$((i - 1))]}" || bad=1
-		grep -q '^handshake complete: 127.0.0.1:443[34], ' "$name.$i" &&
-			grep -q "^$COUNT echoes of [0-9]* bytes: all came back" \
-				"$name.$i" || bad=1
+		match "$name.$i" '^handshake complete: 127\.0\.0\.1:443[34], ' &&
+			match "$name.$i" "^$COUNT echoes of [0-9]* bytes: all came back" ||
+			bad=1
 	done
 	if [ $bad = 0 ]; then
-		ok "$name: $k clients at once, $COUNT echoes each" \
-		   "($(sed -n 's/^handshake complete: [^,]*, \([^ ]*\).*/\1/p' "$name.1"))"
+		suite=
+		if match "$name.1" '^handshake complete: [^,]*, [^ ]*'; then
+			suite=${match##* }
+		fi
+		ok "$name: $k clients at once, $COUNT echoes each ($suite)"
 	else
 		not_ok "$name"
-		for i in $(seq "$k"); do diag "$name.$i"; done
+		for ((i = 1; i <= k; i++)); do diag "$name.$i"; done
 	fi
 }
 
@@ -129,18 +132,21 @@ clients "PSK, several clients" "$NCLIENTS" --host 127.0.0.1 --port 4434 \
 # every client's handshake and close appear in the server's log, one
 # line each: 1 + NCLIENTS per server
 want=$((1 + NCLIENTS))
-got_c=$(grep -c ': handshake complete, ' srv-cert.log)
-got_p=$(grep -c ': handshake complete, ' srv-psk.log)
+count srv-cert.log ': handshake complete, '
+got_c=$count
+count srv-psk.log ': handshake complete, '
+got_p=$count
 if [ "$got_c" = $want ] && [ "$got_p" = $want ]; then
 	ok "servers: one \"handshake complete\" line per client ($want each)"
 else
 	not_ok "server lines: $got_c and $got_p handshakes, want $want"
 	diag srv-cert.log srv-psk.log
 fi
-for i in $(seq 50); do
-	closed=$(grep -c ': closed by the peer' srv-cert.log)
+for ((i = 0; i < 50; i++)); do
+	count srv-cert.log ': closed by the peer'
+	closed=$count
 	[ "$closed" = $want ] && break
-	sleep 0.1
+	nap 0.1
 done
 if [ "$closed" = $want ]; then
 	ok "clients close with close_notify: \"closed by the peer\" x $want"
@@ -222,7 +228,8 @@ wait_for srv-ca.log 'handshake failed: client certificate' 5
 if [ $rc = 1 ] &&
    grep -qE '^(handshake failed|closed by the server)' noclientcert.out &&
    grep -q 'handshake failed: client certificate' srv-ca.log; then
-	ok "--ca: a client without a certificate is refused: $(grep -o 'client certificate: .*' srv-ca.log | head -1)"
+	match srv-ca.log 'client certificate: .*'
+	ok "--ca: a client without a certificate is refused: $match"
 else
 	not_ok "--ca: client without a certificate ($rc)"
 	diag noclientcert.out srv-ca.log

@@ -133,31 +133,31 @@ block() { awk -v h="$1" '$0 == h { p = 1 } p && /^$/ { exit } p' "$2"; }
 block "socket: $a" show-a.txt > a.blk
 block "peer: $B" show-a.txt > ab.blk
 block "peer: $C" show-a.txt > ac.blk
-grep -qx "  family: IPv4" a.blk &&
-	grep -qx "  agent: none (handshake records go to the application)" a.blk &&
-	grep -qx "  associations: 2 (limit 262144)" a.blk &&
-	grep -qx "  transfer: 500 B received, 500 B sent" a.blk &&
-	grep -qx "  records: 5 received, 5 sent" a.blk &&
-	grep -qx "  drops: 1 auth" a.blk
+has_line a.blk "  family: IPv4" &&
+	has_line a.blk "  agent: none (handshake records go to the application)" &&
+	has_line a.blk "  associations: 2 (limit 262144)" &&
+	has_line a.blk "  transfer: 500 B received, 500 B sent" &&
+	has_line a.blk "  records: 5 received, 5 sent" &&
+	has_line a.blk "  drops: 1 auth"
 check "show ID: the socket block (family, agent, associations, transfer, drops)" \
 	show-a.txt
-grep -qx "  cipher: aes-128-gcm, DTLS 1.2" ab.blk &&
-	grep -qx "  tx: epoch 1, next seq 5" ab.blk &&
-	grep -qx "  rx: epoch 1, next expected seq 5, replay window 64" ab.blk &&
-	grep -qx "  transfer: 500 B received, 500 B sent" ab.blk &&
+has_line ab.blk "  cipher: aes-128-gcm, DTLS 1.2" &&
+	has_line ab.blk "  tx: epoch 1, next seq 5" &&
+	has_line ab.blk "  rx: epoch 1, next expected seq 5, replay window 64" &&
+	has_line ab.blk "  transfer: 500 B received, 500 B sent" &&
 	! grep -q "drops" ab.blk
 check "show ID: the peer block (cipher, epochs, seq, transfer, no zero drops)" \
 	show-a.txt
-grep -qx "  cipher: chacha20-poly1305, DTLS 1.2" ac.blk &&
-	grep -qx "  drops: 1 auth" ac.blk &&
-	grep -qx "  records: 0 received, 0 sent" ac.blk
+has_line ac.blk "  cipher: chacha20-poly1305, DTLS 1.2" &&
+	has_line ac.blk "  drops: 1 auth" &&
+	has_line ac.blk "  records: 0 received, 0 sent"
 check "show ID: the forged record is counted as an auth drop of its peer" \
 	show-a.txt
 grep -q "drops: 0 malformed, 0 version, 0 type, 0 epoch, 0 replay, 1 auth," \
 	show-a-v.txt && grep -q "rekeys: 0 tx, 0 rx" show-a-v.txt
 check "show -v: every drop reason and zero counters" show-a-v.txt
-grep -qx "socket: $a" show.txt && grep -qx "socket: $b" show.txt &&
-	grep -qx "peer: $A" show.txt && cmp -s show.txt show-noargs.txt
+has_line show.txt "socket: $a" && has_line show.txt "socket: $b" &&
+	has_line show.txt "peer: $A" && cmp -s show.txt show-noargs.txt
 check "show (= show all = no arguments): both sockets and their peers" \
 	show.txt show-noargs.txt
 # peers sorted by address then port: 5102 before 5103
@@ -167,30 +167,30 @@ check "associations sorted by address and port" show-a.txt
 
 # ---- field lists -------------------------------------------------------------
 tab=$'\t'
-grep -qx "$a" f-sockets.txt && grep -qx "$b" f-sockets.txt
+has_line f-sockets.txt "$a" && has_line f-sockets.txt "$b"
 check "show sockets: one sock-id per line" f-sockets.txt
 [ "$(cat f-a-peers.txt)" = "$B
 $C" ]
 check "show ID peers" f-a-peers.txt
-grep -qx "$B${tab}aes-128-gcm" f-a-ciphers.txt &&
-	grep -qx "$C${tab}chacha20-poly1305" f-a-ciphers.txt &&
-	grep -qx "$b$tab$A${tab}aes-128-gcm" f-all-ciphers.txt &&
-	grep -qx "$a$tab$B${tab}aes-128-gcm" f-all-ciphers.txt
+has_line f-a-ciphers.txt "$B${tab}aes-128-gcm" &&
+	has_line f-a-ciphers.txt "$C${tab}chacha20-poly1305" &&
+	has_line f-all-ciphers.txt "$b$tab$A${tab}aes-128-gcm" &&
+	has_line f-all-ciphers.txt "$a$tab$B${tab}aes-128-gcm"
 check "show ciphers: PEER CIPHER, prefixed with the sock-id for all" \
 	f-a-ciphers.txt f-all-ciphers.txt
-grep -qx "$B${tab}1${tab}5${tab}1${tab}5" f-a-epochs.txt &&
-	grep -qx "$C${tab}1${tab}0${tab}1${tab}0" f-a-epochs.txt
+has_line f-a-epochs.txt "$B${tab}1${tab}5${tab}1${tab}5" &&
+	has_line f-a-epochs.txt "$C${tab}1${tab}0${tab}1${tab}0"
 check "show ID epochs: PEER TX-EPOCH TX-SEQ RX-EPOCH RX-SEQ" f-a-epochs.txt
-grep -qx "$B${tab}500${tab}500" f-a-transfer.txt &&
-	grep -qx "$C${tab}0${tab}0" f-a-transfer.txt
+has_line f-a-transfer.txt "$B${tab}500${tab}500" &&
+	has_line f-a-transfer.txt "$C${tab}0${tab}0"
 check "show ID transfer: PEER RX-BYTES TX-BYTES" f-a-transfer.txt
 [ "$(cat f-a-drops.txt)" = "socket${tab}auth${tab}1
 $C${tab}auth${tab}1" ]
 check "show ID drops: only the non-zero reasons, socket and peer" f-a-drops.txt
-grep -qx "socket${tab}rx-records${tab}5" f-a-stats.txt &&
-	grep -qx "$B${tab}tx-records${tab}5" f-a-stats.txt &&
-	grep -qx "$C${tab}drop-replay${tab}0" f-a-stats.txt &&
-	grep -qx "$a${tab}socket${tab}drop-auth${tab}1" f-all-stats.txt
+has_line f-a-stats.txt "socket${tab}rx-records${tab}5" &&
+	has_line f-a-stats.txt "$B${tab}tx-records${tab}5" &&
+	has_line f-a-stats.txt "$C${tab}drop-replay${tab}0" &&
+	has_line f-all-stats.txt "$a${tab}socket${tab}drop-auth${tab}1"
 check "show stats: every counter by its spec name" f-a-stats.txt
 
 # ---- JSON ----------------------------------------------------------------------

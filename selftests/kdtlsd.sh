@@ -84,9 +84,9 @@ start_daemon()
 	"$KDTLSD" -f -c "$name.conf" 2>> "$name.log" &
 	eval "${name}_pid=$!"
 	pids+=($!)
-	for i in $(seq 100); do
+	for ((i = 0; i < 100; i++)); do
 		[ -S "$name.ctl" ] && return 0
-		sleep 0.05
+		nap 0.05
 	done
 	return 1
 }
@@ -125,7 +125,8 @@ pair()
 	wait $s
 	rc_s=$?
 	if [ $rc_c = 0 ] && [ $rc_s = 0 ]; then
-		sfx=$(grep -o 'suite=[^ ]*' "$name.cli" | head -1)
+		match "$name.cli" 'suite=[^ ]*'
+		sfx=$match
 		ok "$name${sfx:+: $sfx}"
 	else
 		not_ok "$name (client $rc_c, server $rc_s)"
@@ -193,7 +194,8 @@ rc_c=$?
 wait $s
 rc_s=$?
 if [ $rc_c = 0 ] && [ $rc_s = 0 ]; then
-	ok "kdtls<->kdtls RSA certificate: $(grep -o 'suite=[^ ]*' rsa.cli | head -1)"
+	match rsa.cli 'suite=[^ ]*'
+	ok "kdtls<->kdtls RSA certificate: $match"
 else
 	not_ok "RSA certificate"; diag rsa.cli rsa.srv
 fi
@@ -210,7 +212,8 @@ wait_for wca.srv '^serving' 5
 kill $s 2>/dev/null; wait $s 2>/dev/null
 # 19: the server sends its (untrusted) root along; 20: it does not
 if grep -qE 'EVENT verify-failed errors=(19|20)[ ,]' wca.cli; then
-	ok "wrong CA: verify-failed, $(grep -o 'errors=[^ ]*' wca.cli | head -1)"
+	match wca.cli 'errors=[^ ]*'
+	ok "wrong CA: verify-failed, $match"
 else
 	not_ok "wrong CA"; diag wca.cli
 fi
@@ -481,7 +484,8 @@ interop_s_server()
 	rc=$?
 	exec 7>&-
 	if [ $rc = 0 ] && grep -q "from-kdtls-$port" "$name.oss"; then
-		sfx=$(grep -o 'suite=[^ ]*' "$name.cli" | head -1)
+		match "$name.cli" 'suite=[^ ]*'
+		sfx=$match
 		ok "$name${sfx:+: $sfx}"
 	else
 		not_ok "$name"; diag "$name.cli" "$name.oss"
@@ -510,7 +514,8 @@ interop_s_client()
 	wait_for "$name.oss" "from-kdtls-$port" 5
 	exec 7>&-
 	if [ $rc = 0 ] && grep -q "from-kdtls-$port" "$name.oss"; then
-		ok "$name: $(grep -o 'suite=[^ ]*' "$name.srv" | head -1)"
+		match "$name.srv" 'suite=[^ ]*'
+		ok "$name: $match"
 	else
 		not_ok "$name"; diag "$name.srv" "$name.oss"
 	fi
@@ -548,7 +553,8 @@ if command -v gnutls-serv > /dev/null; then
 	if "$PEER" -t 15 -C C.ctl -b 127.0.0.1:4831 --connect 127.0.0.1:4830 \
 		--name kdtls.test -s "gnutls-ping-4830" -e "gnutls-ping-4830" \
 		> gnutls.cli 2>&1; then
-		ok "kdtls client -> gnutls-serv --udp --echo: $(grep -o 'suite=[^ ]*' gnutls.cli | head -1)"
+		match gnutls.cli 'suite=[^ ]*'
+		ok "kdtls client -> gnutls-serv --udp --echo: $match"
 	else
 		not_ok "kdtls client -> gnutls-serv"; diag gnutls.cli gnutls.srv
 	fi
@@ -568,7 +574,8 @@ if command -v gnutls-serv > /dev/null; then
 	wait_for gnutls2.cli "from-kdtls-gnutls" 5
 	exec 7>&-
 	if [ $rc = 0 ] && grep -q "from-kdtls-gnutls" gnutls2.cli; then
-		ok "gnutls-cli --udp -> kdtls server: $(grep -o 'suite=[^ ]*' gnutls2.srv | head -1)"
+		match gnutls2.srv 'suite=[^ ]*'
+		ok "gnutls-cli --udp -> kdtls server: $match"
 	else
 		not_ok "gnutls-cli -> kdtls server"; diag gnutls2.srv gnutls2.cli
 	fi
@@ -584,7 +591,8 @@ timeout 10 openssl s_client -dtls1 -connect 127.0.0.1:4820 \
 	-cipher 'DEFAULT:@SECLEVEL=0' < /dev/null > v10.oss 2>&1
 wait $s
 if grep -q 'EVENT handshake-failed.*protocol' v10.srv; then
-	ok "DTLS 1.0 client refused: $(grep -o 'reason=[^ ]*' v10.srv | head -1)"
+	match v10.srv 'reason=[^ ]*'
+	ok "DTLS 1.0 client refused: $match"
 else
 	not_ok "DTLS 1.0 client not refused clearly"; diag v10.srv v10.oss
 fi

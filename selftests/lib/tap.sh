@@ -11,11 +11,20 @@
 #   check TEXT FILE.. ok if the command just run succeeded, else not_ok
 #                     and the files as diagnostics
 #   diag FILE...      the files as "# " lines
-#   wait_for FILE REGEX [SECONDS]   poll until FILE matches, for at most
-#                     SECONDS (default 10) of wall-clock time: under the
-#                     debug kernel a grep takes far longer than the 50 ms
-#                     between polls, so the count of polls means nothing
+#   wait_for FILE REGEX [SECONDS]   poll until a line of FILE matches the
+#                     extended REGEX, for at most SECONDS (default 10) of
+#                     wall-clock time
+#   match FILE REGEX  the first line of FILE matching REGEX: status 0 and
+#                     the match in $match (else status 1, $match empty)
+#   has_line FILE TEXT  FILE has a line that is exactly TEXT (grep -qxF)
+#   count FILE REGEX  the number of lines of FILE matching REGEX, in $count
+#   nap SECONDS       sleep (fractions too)
 #   tap_done          the plan line; exits with the verdict
+#
+# wait_for, match, has_line, count and nap start no process.  Under the debug kernel in TCG
+# every process a test starts costs about 0.4 s of CPU (exec, page faults,
+# KASAN and kmemleak on each allocation): a poll loop of grep and sleep
+# burnt more CPU than the daemons it waited for, slowing them down.
 
 n=0
 failed=0
@@ -44,14 +53,82 @@ check()
 	fi
 }
 
+# A pipe nobody writes to: a read on it with a timeout is a sleep.
+exec {tap_nap_fd}<> <(:)
+nap()
+{
+	read -r -t "$1" -u "$tap_nap_fd" _
+	return 0
+}
+
+match()
+{
+	local line
+
+	match=
+	[ -f "$1" ] || return 1
+	while IFS= read -r line || [ -n "$line" ]; do
+		if [[ $line =~ $2 ]]; then
+			match=${BASH_REMATCH[0]}
+			return 0
+		fi
+	done < "$1"
+	return 1
+}
+
+has_line()
+{
+	local line
+
+	[ -f "$1" ] || return 1
+	while IFS= read -r line || [ -n "$line" ]; do
+		[ "$line" = "$2" ] && return 0
+	done < "$1"
+	return 1
+}
+
+count()
+{
+	local line
+
+	count=0
+	[ -f "$1" ] || return 0
+	while IFS= read -r line || [ -n "$line" ]; do
+		[[ $line =~ $2 ]] && count=$((count + 1))
+	done < "$1"
+	return 0
+}
+
+# Reads FILE incrementally from one descriptor: each poll only looks at what
+# was appended since the last one (a line still being written is kept until
+# its newline, and tried as it is meanwhile, as grep would).
 wait_for()
 {
-	local end=$((SECONDS + ${3:-10}))
+	local end=$((SECONDS + ${3:-10})) fd line part=
 
-	while :; do
-		grep -qE -- "$2" "$1" 2>/dev/null && return 0
+	until exec {fd}< "$1"; do
 		[ "$SECONDS" -ge "$end" ] && return 1
-		sleep 0.05
+		nap 0.05
+	done 2>/dev/null
+	while :; do
+		while IFS= read -r line <&"$fd"; do
+			line=$part$line
+			part=
+			if [[ $line =~ $2 ]]; then
+				exec {fd}<&-
+				return 0
+			fi
+		done
+		part+=$line
+		if [ -n "$part" ] && [[ $part =~ $2 ]]; then
+			exec {fd}<&-
+			return 0
+		fi
+		if [ "$SECONDS" -ge "$end" ]; then
+			exec {fd}<&-
+			return 1
+		fi
+		nap 0.05
 	done
 }
 
