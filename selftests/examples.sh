@@ -253,7 +253,7 @@ s_server()
 		-quiet "${@:2}" < "$fifo" > "$name.oss" 2>&1 &
 	pids+=($!)
 	exec 7> "$fifo"
-	sleep 0.3	# s_server binds before it reads anything: nothing to poll
+	nap 0.3	# s_server binds before it reads anything: nothing to poll
 	# shellcheck disable=SC2086
 	"$CLIENT" --host 127.0.0.1 --port "$port" $1 --count 1 --size 48 \
 		> "$name.cli" 2>&1 &

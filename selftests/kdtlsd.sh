@@ -386,8 +386,9 @@ for i in range(n):
     except BlockingIOError:
         pass
 PY
-python3 flood.py 2000
-sleep 1
+# warm-up: the daemon's buffers reach their steady size before RSS is read
+python3 flood.py $((SPOOF_N < 2000 ? SPOOF_N : 2000))
+nap 1
 rss0=$(rss)
 start=$(date +%s)
 python3 flood.py "$SPOOF_N"
@@ -471,7 +472,7 @@ interop_s_server()
 		$sopts < "$fifo" > "$name.oss" 2>&1 &
 	pids+=($!)
 	exec 7> "$fifo"
-	sleep 0.2	# s_server binds before reading anything: nothing to poll
+	nap 0.2	# s_server binds before reading anything: nothing to poll
 	# shellcheck disable=SC2086
 	"$PEER" -t 15 -C C.ctl -b 127.0.0.1:$((port + 1)) \
 		--connect 127.0.0.1:$port $copts -s "from-kdtls-$port" \
@@ -664,7 +665,7 @@ openssl s_server -dtls1_2 -accept 127.0.0.1:4780 -naccept 1 \
 	-cert "$T/leaf.pem" -key "$T/leaf.key" < rn.fifo > rn.oss 2>&1 &
 pids+=($!)
 exec 7> rn.fifo
-sleep 0.2
+nap 0.2
 "$PEER" -t 20 -C C.ctl -b 127.0.0.1:4781 --connect 127.0.0.1:4780 \
 	--name kdtls.test -s ping-rn -e pong-rn --wait-file "$T/rn-go" \
 	--send2 ping-rn2 --expect2 pong-rn2 > rn.cli 2>&1 &
