@@ -21,10 +21,11 @@
 #   nap SECONDS       sleep (fractions too)
 #   tap_done          the plan line; exits with the verdict
 #
-# wait_for, match, has_line, count and nap start no process.  Under the debug kernel in TCG
-# every process a test starts costs about 0.4 s of CPU (exec, page faults,
-# KASAN and kmemleak on each allocation): a poll loop of grep and sleep
-# burnt more CPU than the daemons it waited for, slowing them down.
+# wait_for, match, has_line, count and nap start no process.  Under the
+# debug kernel in TCG every process a test starts costs about 0.4 s of CPU
+# (exec, page faults, KASAN and kmemleak on each allocation): a poll loop of
+# grep and sleep burnt more CPU than the daemons it waited for, slowing
+# them down.
 
 n=0
 failed=0
