@@ -23,7 +23,7 @@
 #define RX_QUIET_S	0.2
 
 struct flow_cfg flow = {
-	.size = 1200, .window = 256, .tx_cpu = -1, .rx_cpu = -1,
+	.size = 1200, .window = 2048, .tx_cpu = -1, .rx_cpu = -1,
 	.secs = 2.0, .warmup = 0.3,
 };
 
