@@ -22,9 +22,10 @@
  * receiver would spend its time sealing records that the receive queue then
  * drops, and the rate would measure the scheduler, not the data path.
  * Too small a window throttles instead: with GSO batches of 20 records, 256
- * records in flight left the sender asleep a fifth of the time and cost
- * kdtls with GSO and GRO 8 % (2026-11-27).  2048 keeps both threads busy and
- * still fits the receive buffer (see uring-pps.c); 4096 did not.
+ * records in flight left the sender asleep a fifth of the time, and kdtls
+ * with GSO and GRO ran 8 % slower than with 4096 in a quiet boot
+ * (2026-11-27).  2048 keeps the sender busy and still fits the receive
+ * buffer (see uring-pps.c); 4096 did not.
  */
 #ifndef _BENCH_FLOW_H
 #define _BENCH_FLOW_H

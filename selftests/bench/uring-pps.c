@@ -24,8 +24,9 @@
  *             without it as one record of B bytes.
  *
  * The receive buffer is raised to 4 MB (SO_RCVBUFFORCE; the kernel doubles
- * it) so a full window fits: 2048 datagrams of 1237 bytes take about 5 MB
- * of truesize.  A window of 4096 did not fit and lost records.  One line of output (flow.h):
+ * it) so a full window fits: 2048 datagrams of about 1.2 KB take about 5 MB
+ * of truesize.  A window of 4096 did not fit and lost records.  One line of
+ * output (flow.h):
  *   rate R sent N received N lost N bad N txerr N secs T
  * where every count is of records (B-byte segments), not of sends.
  *
