@@ -252,7 +252,8 @@ median()
 
 # ---- setup ---------------------------------------------------------------------
 echo "kdtls bench: Linux $(uname -r), $ncpu vCPU(s), $size-byte payloads, AES-128-GCM,"
-echo "  ${#MODES[@]} modes x $runs runs of $secs s interleaved, two pinned threads, $window records in flight"
+echo "  ${#MODES[@]} modes x $runs runs of $secs s interleaved, two pinned threads,"
+echo "  $window records in flight"
 if [ "$ncpu" = 1 ]; then
 	echo "  note: 1 vCPU -- sender and receiver share it, so each record's seal AND open"
 	echo "  (and both UDP paths) are paid by one CPU; see the E ceiling below"
@@ -409,8 +410,8 @@ done
 # Documentation/performance.rst, "Latest figures".
 if awk -v a="${MED[S2]}" -v b="${MED[K0]}" 'BEGIN { exit !(a > 1.25 * b) }'; then
 	echo "warning: kdtls with 1 000 associations ran faster than with one, on the"
-	echo "  same code path: the K0/K1/K2 socket pair was slowed by TCG in this boot;"
-	echo "  their figures are not comparable, run make bench again"
+	echo "  same code path: TCG probably slowed the K0/K1/K2 socket pair in this"
+	echo "  boot; their figures are not comparable, run make bench again"
 fi
 printf '%-24s %s bytes (Slab + Percpu over %s; target <= 8192: %s, goal 4096: %s)\n' \
 	"memory per association" "$bpa" "$mem_n" "$(verdict "$bpa" "<=" 8192)" \
