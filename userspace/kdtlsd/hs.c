@@ -225,6 +225,15 @@ static SSL_CTX *ctx_new(bool server, bool own_cert)
 	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION |
 			    SSL_OP_NO_QUERY_MTU | SSL_OP_CIPHER_SERVER_PREFERENCE);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	/*
+	 * Send the certificate file's chain as it is.  Otherwise OpenSSL
+	 * builds a chain from the trust store on every handshake that sends
+	 * a certificate, checking its signature, and sends the trust anchor
+	 * along for the peer to parse: a quarter of the OpenSSL instructions
+	 * of an ECDHE-ECDSA handshake, and without a CA file a look-up in
+	 * OpenSSL's default directory.  BoringSSL no longer builds one.
+	 */
+	SSL_CTX_set_mode(ctx, SSL_MODE_NO_AUTO_CHAIN);
 	if (kd_keylog_enabled())
 		SSL_CTX_set_keylog_callback(ctx, kd_keylog_cb);
 	if (!SSL_CTX_set_cipher_list(ctx, kd_cfg.ciphers)) {
