@@ -598,6 +598,25 @@ else
 	not_ok "DTLS 1.0 client not refused clearly"; diag v10.srv v10.oss
 fi
 
+# The server sends its certificate file's chain and nothing from its CA
+# file (SSL_MODE_NO_AUTO_CHAIN): S's file holds the leaf alone, and
+# s_client, which trusts the CA, must get exactly one certificate.
+"$PEER" -t 10 -C S.ctl -b 127.0.0.1:4822 --serve > chain.srv 2>&1 &
+s=$!
+wait_for chain.srv '^serving' 5
+timeout 10 openssl s_client -dtls1_2 -connect 127.0.0.1:4822 \
+	-CAfile "$T/ca.pem" -verify_return_error -showcerts < /dev/null \
+	> chain.oss 2>&1
+kill "$s" 2>/dev/null
+wait "$s" 2>/dev/null
+certs=$(grep -c 'BEGIN CERTIFICATE' chain.oss)
+if [ "$certs" = 1 ] && grep -q 'Verify return code: 0 ' chain.oss; then
+	ok "server sends the certificate file's chain only (1 certificate, verified)"
+else
+	not_ok "server sent $certs certificates (its file has 1)"
+	diag chain.oss chain.srv
+fi
+
 # ==== issue 3 follow-ups: restart, renegotiation, expired certificate =====
 # ---- a client restarts on the same address and port (RFC 6347 4.2.8) --
 # C1 gets an association, then a ClientHello spoofed from C1's address and
