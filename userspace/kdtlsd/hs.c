@@ -373,6 +373,7 @@ void kd_hs_exit(void)
 	SSL_CTX_free(kd_hs_g.cli);
 	SSL_CTX_free(kd_hs_g.cli_psk);
 	kd_tlsopt_exit();
+	kd_keys_exit();
 	BIO_meth_free(kd_hs_g.bio);
 	kd_keylog_close();
 	memset(&kd_hs_g, 0, sizeof(kd_hs_g));

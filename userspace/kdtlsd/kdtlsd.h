@@ -138,6 +138,11 @@ const char *kd_cipher_name(uint16_t cipher);
 /* Derive the key block (RFC 5246 6.3).  0 or -1; wipes on every path. */
 int kd_keys_derive(SSL *ssl, struct kd_keys *k);
 void kd_keys_wipe(struct kd_keys *k);
+int kd_keys_prf(const EVP_MD *md, const uint8_t *secret, size_t secret_len,
+		const char *label, const uint8_t *seed1, size_t seed1_len,
+		const uint8_t *seed2, size_t seed2_len, uint8_t *out,
+		size_t out_len);
+void kd_keys_exit(void);
 
 /* ---- cookie.c ---- */
 int kd_cookie_init(void);
