@@ -19,7 +19,8 @@
 
 #include "flow.h"
 
-#define LOST_AFTER_NS	(20 * 1000 * 1000)
+#define WAIT_SLICE_NS	(20 * 1000 * 1000)
+#define LOST_AFTER_NS	(200 * 1000 * 1000)
 #define RX_QUIET_S	0.2
 
 struct flow_cfg flow = {
@@ -33,6 +34,7 @@ static atomic_bool sender_waiting;
 static atomic_bool stop;
 static atomic_ulong tx_errors, rx_bad;
 static unsigned int lost_base;		/* sender only: written off as lost */
+static unsigned int write_offs;		/* sender only: times it did */
 static double rx_idle_since;		/* receiver only */
 static pthread_barrier_t start;
 
@@ -79,20 +81,34 @@ static long futex(atomic_uint *uaddr, int op, unsigned int val,
 
 unsigned int flow_room(unsigned int unit)
 {
+	long quiet_ns = 0;
+
 	while (!atomic_load(&stop)) {
 		unsigned int s = atomic_load(&sent);
 		unsigned int r = atomic_load(&received);
-		unsigned int inflight = s - r - lost_base;
-		struct timespec ts = { 0, LOST_AFTER_NS };
+		int inflight = (int)(s - r - lost_base);
+		struct timespec ts = { 0, WAIT_SLICE_NS };
 
+		if (inflight < 0) {
+			/* written off too early: they arrived after all */
+			lost_base += inflight;
+			inflight = 0;
+		}
 		if (inflight + unit <= flow.window)
 			return (flow.window - inflight) / unit * unit;
 		atomic_store(&sender_waiting, true);
 		if (atomic_load(&received) == r &&
 		    futex(&received, FUTEX_WAIT_PRIVATE, r, &ts) &&
 		    errno == ETIMEDOUT && atomic_load(&received) == r) {
-			/* nothing arrived for 20 ms: the rest is lost */
-			lost_base += inflight;
+			quiet_ns += WAIT_SLICE_NS;
+			if (quiet_ns >= LOST_AFTER_NS) {
+				/* nothing arrived for 200 ms: the rest is lost */
+				lost_base += inflight;
+				write_offs++;
+				quiet_ns = 0;
+			}
+		} else {
+			quiet_ns = 0;
 		}
 		atomic_store(&sender_waiting, false);
 	}
@@ -187,6 +203,10 @@ int flow_run(void *(*sender)(void *), void *(*receiver)(void *), void *arg)
 	futex(&received, FUTEX_WAKE_PRIVATE, 1, NULL);
 	pthread_join(tx, NULL);
 	pthread_join(rx, NULL);
+
+	if (write_offs)
+		printf("# the sender wrote records off as lost %u times\n",
+		       write_offs);
 
 	printf("rate %.0f sent %u received %u lost %d bad %lu txerr %lu secs %.3f\n",
 	       (r1 - r0) / (t1 - t0), atomic_load(&sent),

@@ -17,8 +17,14 @@
  *
  * Flow control: at most flow.window records in flight (sent and not yet
  * received).  A full window puts the sender to sleep on a futex, which the
- * receiver wakes once half of it has drained; records still missing after
- * 20 ms leave the window as lost.  Without it a sender that outruns the
+ * receiver wakes once half of it has drained; when nothing has arrived for
+ * 200 ms, what is in flight leaves the window as lost (the sender says how
+ * often on a '#' line), and records written off that arrive after all come
+ * back into it.  Until 2026-11-27 that was 20 ms with no way back: a
+ * receiver busy in the kernel for longer (a multishot receive draining a
+ * fast queue, see uring-pps.c) got its records written off, and when it
+ * reported them the window went negative, which stalled both threads for
+ * another 20 ms each time.  Without flow control a sender that outruns the
  * receiver would spend its time sealing records that the receive queue then
  * drops, and the rate would measure the scheduler, not the data path.
  * Too small a window throttles instead: with GSO batches of 20 records, 256

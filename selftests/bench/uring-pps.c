@@ -21,7 +21,14 @@
  *             kdtls has opened the record).  With --gro, UDP_GRO on the
  *             socket and a multishot IORING_OP_RECVMSG instead: a completion
  *             with a UDP_GRO cmsg of B counts as bytes / B records, one
- *             without it as one record of B bytes.
+ *             without it as one record of B bytes.  Its completion queue
+ *             holds 128 entries, 8 with --gro: a multishot receive keeps
+ *             going in the kernel while the socket has data and the queue
+ *             has room, and the receiver reports what it got to the sender
+ *             only between waits.  With 128 completions of 20 records the
+ *             receiver drained the whole window before reporting any of it,
+ *             and sender and receiver took turns instead of overlapping:
+ *             kdtls with GSO and GRO ran 5-8 % slower (2026-11-27).
  *
  * The receive buffer is raised to 4 MB (SO_RCVBUFFORCE; the kernel doubles
  * it) so a full window fits: 2048 datagrams of about 1.2 KB take about 5 MB
@@ -70,6 +77,8 @@
 #define MAX_GSO		128	/* UDP_MAX_SEGMENTS */
 #define BGID		1
 #define RCVBUF		(4 << 20)
+#define RX_CQ		128	/* completions the receiver reaps at once */
+#define RX_CQ_GRO	8	/* with --gro: 160 records with --gso 20 */
 
 static int tx_fd = -1, rx_fd = -1;
 static unsigned int gso;	/* records per send, 0: no UDP_SEGMENT */
@@ -174,6 +183,10 @@ static void *receiver(void *arg)
 		.msg_control = ctl, .msg_controllen = sizeof(ctl),
 	};
 	unsigned char *bufs;
+	struct io_uring_params params = {
+		.flags = IORING_SETUP_CQSIZE,
+		.cq_entries = gro ? RX_CQ_GRO : RX_CQ,
+	};
 	struct io_uring ring;
 	bool armed = false;
 	unsigned int i;
@@ -183,7 +196,7 @@ static void *receiver(void *arg)
 	flow_pin(flow.rx_cpu);
 	if (setsockopt(rx_fd, SOL_UDP, UDP_GRO, &on, sizeof(on)))
 		flow_die("setsockopt UDP_GRO", errno);
-	ret = io_uring_queue_init(64, &ring, 0);
+	ret = io_uring_queue_init_params(4, &ring, &params);
 	if (ret)
 		flow_die("io_uring_queue_init", -ret);
 	br = mmap(NULL, NBUFS * sizeof(struct io_uring_buf),
