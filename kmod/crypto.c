@@ -11,6 +11,7 @@
 
 #include <crypto/aead.h>
 #include <linux/scatterlist.h>
+#include <linux/skbuff.h>
 #include <linux/slab.h>
 #include <linux/kdtls.h>
 #include "crypto.h"
@@ -91,14 +92,24 @@ void kdtls_key_put(struct kdtls_key *k)
 }
 
 /*
+ * A record opened from an skb is read from at most this many pieces of its
+ * head and page fragments (a segment of a coalesced datagram crosses a page
+ * boundary at most once or twice); one spread wider is copied out first.
+ */
+#define KDTLS_SKB_PIECES	4
+
+/*
  * Scratch space for one AEAD call: the request (with the transform's
- * private context), the AAD, the IV and a two-entry scatterlist.  The
- * caller provides it (kdtls_aead_ctx_size() bytes; the socket keeps one per
- * direction, see kdtls_scratch_get()), so no record allocates.  It holds
- * cipher state, so it is wiped after every use.
+ * private context), the AAD, the IV, a two-entry scatterlist (AAD and
+ * record) and, for a record opened from an skb, the source scatterlist
+ * (AAD and the pieces).  The caller provides it (kdtls_aead_ctx_size()
+ * bytes; the socket keeps one per direction, see kdtls_scratch_get()), so
+ * no record allocates.  It holds cipher state, so it is wiped after every
+ * use.
  */
 struct kdtls_aead_ctx {
 	struct scatterlist sg[2];
+	struct scatterlist src[1 + KDTLS_SKB_PIECES];
 	u8 aad[KDTLS_AAD_LEN];
 	u8 iv[16];
 	struct aead_request req;	/* must be last: reqsize follows */
@@ -206,6 +217,45 @@ int kdtls_seal(struct kdtls_key *k, u8 type, u64 seq, struct iov_iter *from,
 	return err ? err : KDTLS_HDR_LEN + hdr.length;
 }
 
+/* the plaintext length of the record @hdr heads, or -EPROTO / -EMSGSIZE */
+static int kdtls_open_len(const struct kdtls_cipher_info *ci,
+			  const struct kdtls_hdr *hdr)
+{
+	if (hdr->length < kdtls_overhead(ci))
+		return -EPROTO;
+	if (hdr->length - kdtls_overhead(ci) > KDTLS_MAX_PLAINTEXT_LEN)
+		return -EMSGSIZE;
+	return hdr->length - kdtls_overhead(ci);
+}
+
+/*
+ * Authenticate and decrypt @plen bytes of plaintext and the tag from @src
+ * (entry 0 is set to the AAD here, the rest already maps the record's
+ * ciphertext and tag) into @out, or in place at @out when @src is NULL.
+ */
+static int kdtls_open_run(void *scratch, struct kdtls_key *k,
+			  const struct kdtls_hdr *hdr, const u8 *explicit,
+			  size_t plen, struct scatterlist *src, u8 *out)
+{
+	size_t clen = plen + k->ci->tag_len;
+	struct kdtls_aead_ctx *c;
+	int err;
+
+	c = kdtls_aead_ctx_init(scratch, k, hdr->epoch, hdr->seq, explicit);
+	kdtls_aad_build(c->aad, hdr, plen);
+
+	sg_init_table(c->sg, 2);
+	sg_set_buf(&c->sg[0], c->aad, KDTLS_AAD_LEN);
+	sg_set_buf(&c->sg[1], out, clen);
+	if (src)
+		sg_set_buf(&src[0], c->aad, KDTLS_AAD_LEN);
+	aead_request_set_ad(&c->req, KDTLS_AAD_LEN);
+	aead_request_set_crypt(&c->req, src ?: c->sg, c->sg, clen, c->iv);
+
+	err = kdtls_aead_run(c, k, false);
+	return err ? err : (int)plen;
+}
+
 /**
  * kdtls_open() - authenticate and decrypt one record in place
  * @k: RX key of the record's epoch
@@ -226,31 +276,87 @@ int kdtls_seal(struct kdtls_key *k, u8 type, u64 seq, struct iov_iter *from,
 int kdtls_open(struct kdtls_key *k, const struct kdtls_hdr *hdr, u8 *rec,
 	       size_t rec_len, void *scratch)
 {
-	const struct kdtls_cipher_info *ci = k->ci;
-	u8 *payload = rec + KDTLS_HDR_LEN + ci->explicit_len;
-	struct kdtls_aead_ctx *c;
-	size_t plen;
-	int err;
+	int plen = kdtls_open_len(k->ci, hdr);
 
-	if (hdr->length < kdtls_overhead(ci))
-		return -EPROTO;
-	plen = hdr->length - kdtls_overhead(ci);
-	if (plen > KDTLS_MAX_PLAINTEXT_LEN)
-		return -EMSGSIZE;
+	if (plen < 0)
+		return plen;
+	return kdtls_open_run(scratch, k, hdr, rec + KDTLS_HDR_LEN, plen, NULL,
+			      rec + KDTLS_HDR_LEN + k->ci->explicit_len);
+}
 
-	c = kdtls_aead_ctx_init(scratch, k, hdr->epoch, hdr->seq,
-				rec + KDTLS_HDR_LEN);
-	kdtls_aad_build(c->aad, hdr, plen);
+/*
+ * Map @len bytes at @off of @skb's head and page fragments into @sg[1..],
+ * leaving @sg[0] for the AAD.  Return: the entries used, 0 when the range
+ * needs more than KDTLS_SKB_PIECES or reaches into a frag_list.
+ */
+static unsigned int kdtls_skb_to_sg(struct sk_buff *skb, unsigned int off,
+				    unsigned int len, struct scatterlist *sg)
+{
+	unsigned int n = 1, head = skb_headlen(skb), i, c;
 
-	sg_init_table(c->sg, 2);
-	sg_set_buf(&c->sg[0], c->aad, KDTLS_AAD_LEN);
-	sg_set_buf(&c->sg[1], payload, plen + ci->tag_len);
-	aead_request_set_ad(&c->req, KDTLS_AAD_LEN);
-	aead_request_set_crypt(&c->req, c->sg, c->sg, plen + ci->tag_len,
-			       c->iv);
+	sg_init_table(sg, 1 + KDTLS_SKB_PIECES);
+	if (off < head) {
+		c = min(len, head - off);
+		sg_set_buf(&sg[n++], skb->data + off, c);
+		len -= c;
+		off = head;
+	}
+	off -= head;
+	for (i = 0; len && i < skb_shinfo(skb)->nr_frags; i++) {
+		const skb_frag_t *f = &skb_shinfo(skb)->frags[i];
+		unsigned int size = skb_frag_size(f);
 
-	err = kdtls_aead_run(c, k, false);
-	return err ? err : (int)plen;
+		if (off >= size) {
+			off -= size;
+			continue;
+		}
+		if (n > KDTLS_SKB_PIECES)
+			return 0;
+		c = min(len, size - off);
+		sg_set_page(&sg[n++], skb_frag_page(f), c,
+			    skb_frag_off(f) + off);
+		len -= c;
+		off = 0;
+	}
+	if (len)
+		return 0;
+	sg_mark_end(&sg[n - 1]);
+	return n;
+}
+
+/**
+ * kdtls_open_skb() - authenticate and decrypt a record found in an skb
+ * @k: RX key of the record's epoch
+ * @hdr: the parsed header
+ * @explicit: the record's explicit nonce (its bytes after the header)
+ * @skb: the datagram; read only
+ * @off: where the record starts in @skb's data
+ * @out: room for the plaintext and the tag, not overlapping @skb
+ * @scratch: kdtls_aead_ctx_size() bytes, overlapping neither
+ *
+ * As kdtls_open(), but the ciphertext is read where it lies, in @skb's head
+ * and page fragments, and the plaintext written to @out: a segment of a
+ * coalesced datagram is opened without first being copied out.  The caller
+ * keeps @skb's fragments stable (no shared fragments: see
+ * skb_has_shared_frag()).  Process context only.
+ *
+ * Return: the plaintext length, -E2BIG when the record is spread too thin
+ * over @skb to be mapped (the caller copies it out and uses kdtls_open()),
+ * or kdtls_open()'s errors.
+ */
+int kdtls_open_skb(struct kdtls_key *k, const struct kdtls_hdr *hdr,
+		   const u8 *explicit, struct sk_buff *skb, unsigned int off,
+		   u8 *out, void *scratch)
+{
+	struct kdtls_aead_ctx *c = scratch;
+	int plen = kdtls_open_len(k->ci, hdr);
+
+	if (plen < 0)
+		return plen;
+	if (!kdtls_skb_to_sg(skb, off + KDTLS_HDR_LEN + k->ci->explicit_len,
+			     plen + k->ci->tag_len, c->src))
+		return -E2BIG;
+	return kdtls_open_run(scratch, k, hdr, explicit, plen, c->src, out);
 }
 
 /**

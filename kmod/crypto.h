@@ -9,6 +9,7 @@
 #include "replay.h"
 
 struct crypto_aead;
+struct sk_buff;
 
 extern struct workqueue_struct *kdtls_wq;
 
@@ -49,6 +50,9 @@ int kdtls_seal(struct kdtls_key *k, u8 type, u64 seq, struct iov_iter *from,
 	       size_t len, u8 *out, void *scratch);
 int kdtls_open(struct kdtls_key *k, const struct kdtls_hdr *hdr, u8 *rec,
 	       size_t rec_len, void *scratch);
+int kdtls_open_skb(struct kdtls_key *k, const struct kdtls_hdr *hdr,
+		   const u8 *explicit, struct sk_buff *skb, unsigned int off,
+		   u8 *out, void *scratch);
 
 int kdtls_crypto_init(void);
 void kdtls_crypto_exit(void);

@@ -696,22 +696,35 @@ static int kdtls_recv_nondata(struct kdtls_sock *ks, struct kdtls_assoc *a,
 }
 
 /*
+ * Where kdtls_recv_open() finds a record and puts its plaintext: in place
+ * at its @data (@skb NULL), or read from @pos of @skb and decrypted into
+ * @out, then @data holds only the header and explicit nonce.
+ */
+struct kdtls_rx_src {
+	struct sk_buff *skb;
+	unsigned int pos;
+	u8 *out;
+};
+
+/*
  * Classify, replay-check and open the record at @data (@dlen bytes: one
  * datagram, or one segment of a coalesced one) from @a's peer.
  * Return: KDTLS_CLASS_DATA or KDTLS_CLASS_SEALED with the plaintext at
- * @data + *@off, *@plen bytes; KDTLS_CLASS_AGENT (not opened); or
- * KDTLS_CLASS_DROP, counted.
+ * @data (or @src->out) + *@off, *@plen bytes; KDTLS_CLASS_AGENT (not
+ * opened); or KDTLS_CLASS_DROP, counted.
  */
 static enum kdtls_class kdtls_recv_open(struct kdtls_sock *ks,
 					struct kdtls_assoc *a,
 					const u16 *epochs, unsigned int n,
 					u8 *data, unsigned int dlen,
+					const struct kdtls_rx_src *src,
 					struct kdtls_hdr *hdr, int *off,
 					int *plen, void *ctx, size_t ctx_len)
 {
 	struct kdtls_scratch_ref scratch;
 	enum kdtls_drop reason;
 	enum kdtls_class cls;
+	bool own_ctx = false;
 	struct kdtls_key *k;
 	int ret;
 
@@ -737,17 +750,29 @@ static enum kdtls_class kdtls_recv_open(struct kdtls_sock *ks,
 		kdtls_count(ks, a, KDTLS_STAT_DROP_REPLAY, 1);
 		goto drop;
 	}
-	if (ctx && ctx_len >= kdtls_aead_ctx_size(k)) {
-		ret = kdtls_open(k, hdr, data, dlen, ctx);
-	} else {
+	*off = KDTLS_HDR_LEN + a->ci->explicit_len;
+	if (!ctx || ctx_len < kdtls_aead_ctx_size(k)) {
 		if (kdtls_scratch_get(&ks->rx_scratch, kdtls_aead_ctx_size(k),
 				      GFP_KERNEL_ACCOUNT, &scratch)) {
 			kdtls_count(ks, a, KDTLS_STAT_DROP_NOMEM, 1);
 			goto drop;
 		}
-		ret = kdtls_open(k, hdr, data, dlen, scratch.buf);
-		kdtls_scratch_put(&scratch);
+		ctx = scratch.buf;
+		own_ctx = true;
 	}
+	if (src) {
+		ret = kdtls_open_skb(k, hdr, data + KDTLS_HDR_LEN, src->skb,
+				     src->pos, src->out + *off, ctx);
+		/* spread over too many pieces: copy it out, open it there */
+		if (ret == -E2BIG)
+			ret = skb_copy_bits(src->skb, src->pos, src->out,
+					    dlen) ?:
+			      kdtls_open(k, hdr, src->out, dlen, ctx);
+	} else {
+		ret = kdtls_open(k, hdr, data, dlen, ctx);
+	}
+	if (own_ctx)
+		kdtls_scratch_put(&scratch);
 	if (ret < 0) {
 		kdtls_count(ks, a, ret == -EBADMSG ? KDTLS_STAT_DROP_AUTH :
 			    ret == -EPROTO ? KDTLS_STAT_DROP_MALFORMED :
@@ -760,7 +785,6 @@ static enum kdtls_class kdtls_recv_open(struct kdtls_sock *ks,
 		goto drop;
 	}
 	kdtls_key_put(k);
-	*off = KDTLS_HDR_LEN + a->ci->explicit_len;
 	*plen = ret;
 	return cls;
 
@@ -770,16 +794,47 @@ drop:
 }
 
 /*
+ * The first bytes of the segment at @pos of @skb (@dlen bytes) when it can
+ * be opened where it lies: one whole record under a non-zero epoch the
+ * association can open (so kdtls_classify() finds it sealed, never for the
+ * agent as it stands), explicit nonce included.  NULL: copy the segment
+ * out first.
+ */
+static u8 *kdtls_recv_direct(struct sk_buff *skb, unsigned int pos,
+			     unsigned int dlen, const u16 *epochs,
+			     unsigned int n, u8 *head)
+{
+	const unsigned int hlen = KDTLS_HDR_LEN + KDTLS_EXPLICIT_LEN;
+	struct kdtls_hdr hdr;
+	unsigned int i;
+	u8 *h;
+
+	if (dlen < hlen)
+		return NULL;
+	h = skb_header_pointer(skb, pos, hlen, head);
+	if (!h || kdtls_hdr_parse(h, dlen, &hdr) != KDTLS_PARSE_OK ||
+	    KDTLS_HDR_LEN + hdr.length != dlen || !hdr.epoch)
+		return NULL;
+	for (i = 0; i < n; i++)
+		if (epochs[i] == hdr.epoch)
+			return h;
+	return NULL;
+}
+
+/*
  * A coalesced datagram (UDP_GRO on): each segment is one record of the same
  * peer.  Every record is opened in this one pass; the reader gets the
  * plaintexts back to back with their size in a UDP_GRO cmsg, as plain UDP
- * gives coalesced payloads.  Each segment is copied into the socket's RX
- * scratch buffer and opened there: a coalesced skb is up to 64 KiB of page
- * fragments, and making it linear would take an atomic high-order
- * allocation per read.  A record that fails is dropped alone; a record for
- * the agent goes to it (or, with no agent, is dropped: a coalesced read
- * cannot carry a record type).  Return: bytes for the reader, -EAGAIN when
- * nothing is left for it.
+ * gives coalesced payloads.  A record under one of the association's
+ * epochs is decrypted from the skb's head and page fragments straight into
+ * the socket's RX scratch buffer (kdtls_open_skb()); anything else, and
+ * every segment of an skb whose fragments userspace may still write
+ * (spliced pages), is copied into that buffer first and handled there.  A
+ * coalesced skb is up to 64 KiB of page fragments: making it linear would
+ * take an atomic high-order allocation per read.  A record that fails is
+ * dropped alone; a record for the agent goes to it (or, with no agent, is
+ * dropped: a coalesced read cannot carry a record type).  Return: bytes for
+ * the reader, -EAGAIN when nothing is left for it.
  */
 static int kdtls_recv_batch(struct kdtls_sock *ks, struct kdtls_assoc *a,
 			    struct sk_buff *skb, const struct kdtls_peer *peer,
@@ -792,12 +847,15 @@ static int kdtls_recv_batch(struct kdtls_sock *ks, struct kdtls_assoc *a,
 	int copied = 0, total = 0, pt_seg = 0;
 	struct kdtls_scratch_ref scratch;
 	size_t ctx_len = 0, data_len;
+	u8 head[KDTLS_HDR_LEN + KDTLS_EXPLICIT_LEN];
+	struct kdtls_rx_src src = { .skb = skb };
 	struct kdtls_key *k = NULL;
 	struct kdtls_hdr hdr;
 	enum kdtls_class cls;
 	int off, plen, err = 0;
 	void *ctx = NULL;
-	u8 *buf;
+	bool direct;
+	u8 *buf, *h;
 	u32 portid;
 
 	/* the AEAD request goes after the segment, sized for the peer's keys */
@@ -815,17 +873,27 @@ static int kdtls_recv_batch(struct kdtls_sock *ks, struct kdtls_assoc *a,
 		return -EAGAIN;
 	}
 	buf = scratch.buf;
+	src.out = buf;
 	if (ctx_len)
 		ctx = buf + data_len;
+	direct = a && !skb_has_shared_frag(skb);
 
 	for (pos = 0; pos < skb->len; pos += dlen) {
 		dlen = min(seg, skb->len - pos);
-		if (skb_copy_bits(skb, pos, buf, dlen)) {
+		h = direct ? kdtls_recv_direct(skb, pos, dlen, epochs, n, head) :
+			     NULL;
+		if (h) {
+			src.pos = pos;
+			cls = kdtls_recv_open(ks, a, epochs, n, h, dlen, &src,
+					      &hdr, &off, &plen, ctx, ctx_len);
+		} else if (skb_copy_bits(skb, pos, buf, dlen)) {
 			kdtls_count(ks, a, KDTLS_STAT_DROP_MALFORMED, 1);
 			continue;
+		} else {
+			cls = kdtls_recv_open(ks, a, epochs, n, buf, dlen,
+					      NULL, &hdr, &off, &plen, ctx,
+					      ctx_len);
 		}
-		cls = kdtls_recv_open(ks, a, epochs, n, buf, dlen, &hdr, &off,
-				      &plen, ctx, ctx_len);
 		if (cls == KDTLS_CLASS_DROP)
 			continue;
 		if (cls != KDTLS_CLASS_DATA) {
@@ -912,8 +980,8 @@ static int kdtls_recv_one(struct kdtls_sock *ks, struct sk_buff *skb,
 		ret = -EAGAIN;
 		goto out;
 	}
-	cls = kdtls_recv_open(ks, a, epochs, n, skb->data, skb->len, &hdr,
-			      &off, &plen, NULL, 0);
+	cls = kdtls_recv_open(ks, a, epochs, n, skb->data, skb->len, NULL,
+			      &hdr, &off, &plen, NULL, 0);
 	switch (cls) {
 	case KDTLS_CLASS_DROP:
 		ret = -EAGAIN;
