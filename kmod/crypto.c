@@ -230,12 +230,14 @@ static int kdtls_open_len(const struct kdtls_cipher_info *ci,
 
 /*
  * Authenticate and decrypt @plen bytes of plaintext and the tag from @src
- * (entry 0 is set to the AAD here, the rest already maps the record's
- * ciphertext and tag) into @out, or in place at @out when @src is NULL.
+ * into @dst, or into @out when @dst is NULL, or in place at @out when both
+ * are NULL.  Entry 0 of @src and @dst is set to the AAD here; the rest of
+ * @src maps the record's ciphertext and tag, the rest of @dst @plen bytes.
  */
 static int kdtls_open_run(void *scratch, struct kdtls_key *k,
 			  const struct kdtls_hdr *hdr, const u8 *explicit,
-			  size_t plen, struct scatterlist *src, u8 *out)
+			  size_t plen, struct scatterlist *src,
+			  struct scatterlist *dst, u8 *out)
 {
 	size_t clen = plen + k->ci->tag_len;
 	struct kdtls_aead_ctx *c;
@@ -249,8 +251,11 @@ static int kdtls_open_run(void *scratch, struct kdtls_key *k,
 	sg_set_buf(&c->sg[1], out, clen);
 	if (src)
 		sg_set_buf(&src[0], c->aad, KDTLS_AAD_LEN);
+	if (dst)
+		sg_set_buf(&dst[0], c->aad, KDTLS_AAD_LEN);
 	aead_request_set_ad(&c->req, KDTLS_AAD_LEN);
-	aead_request_set_crypt(&c->req, src ?: c->sg, c->sg, clen, c->iv);
+	aead_request_set_crypt(&c->req, src ?: c->sg, dst ?: c->sg, clen,
+			       c->iv);
 
 	err = kdtls_aead_run(c, k, false);
 	return err ? err : (int)plen;
@@ -281,7 +286,7 @@ int kdtls_open(struct kdtls_key *k, const struct kdtls_hdr *hdr, u8 *rec,
 	if (plen < 0)
 		return plen;
 	return kdtls_open_run(scratch, k, hdr, rec + KDTLS_HDR_LEN, plen, NULL,
-			      rec + KDTLS_HDR_LEN + k->ci->explicit_len);
+			      NULL, rec + KDTLS_HDR_LEN + k->ci->explicit_len);
 }
 
 /*
@@ -331,14 +336,17 @@ static unsigned int kdtls_skb_to_sg(struct sk_buff *skb, unsigned int off,
  * @explicit: the record's explicit nonce (its bytes after the header)
  * @skb: the datagram; read only
  * @off: where the record starts in @skb's data
- * @out: room for the plaintext and the tag, not overlapping @skb
- * @scratch: kdtls_aead_ctx_size() bytes, overlapping neither
+ * @dst: where the plaintext goes: entry 0 left for the AAD, then exactly
+ *	 the plaintext's length (the reader's pinned pages); or NULL
+ * @out: without @dst, room for the plaintext and the tag
+ * @scratch: kdtls_aead_ctx_size() bytes
  *
  * As kdtls_open(), but the ciphertext is read where it lies, in @skb's head
- * and page fragments, and the plaintext written to @out: a segment of a
- * coalesced datagram is opened without first being copied out.  The caller
- * keeps @skb's fragments stable (no shared fragments: see
- * skb_has_shared_frag()).  Process context only.
+ * and page fragments, and the plaintext written to @dst or @out: a segment
+ * of a coalesced datagram is opened without first being copied out.  None
+ * of @skb, @dst, @out and @scratch overlap.  The caller keeps @skb's
+ * fragments stable (no shared fragments: see skb_has_shared_frag()).  On
+ * failure the plaintext's room may hold garbage.  Process context only.
  *
  * Return: the plaintext length, -E2BIG when the record is spread too thin
  * over @skb to be mapped (the caller copies it out and uses kdtls_open()),
@@ -346,7 +354,7 @@ static unsigned int kdtls_skb_to_sg(struct sk_buff *skb, unsigned int off,
  */
 int kdtls_open_skb(struct kdtls_key *k, const struct kdtls_hdr *hdr,
 		   const u8 *explicit, struct sk_buff *skb, unsigned int off,
-		   u8 *out, void *scratch)
+		   struct scatterlist *dst, u8 *out, void *scratch)
 {
 	struct kdtls_aead_ctx *c = scratch;
 	int plen = kdtls_open_len(k->ci, hdr);
@@ -356,7 +364,8 @@ int kdtls_open_skb(struct kdtls_key *k, const struct kdtls_hdr *hdr,
 	if (!kdtls_skb_to_sg(skb, off + KDTLS_HDR_LEN + k->ci->explicit_len,
 			     plen + k->ci->tag_len, c->src))
 		return -E2BIG;
-	return kdtls_open_run(scratch, k, hdr, explicit, plen, c->src, out);
+	return kdtls_open_run(scratch, k, hdr, explicit, plen, c->src, dst,
+			      out);
 }
 
 /**

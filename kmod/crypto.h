@@ -9,6 +9,7 @@
 #include "replay.h"
 
 struct crypto_aead;
+struct scatterlist;
 struct sk_buff;
 
 extern struct workqueue_struct *kdtls_wq;
@@ -52,7 +53,7 @@ int kdtls_open(struct kdtls_key *k, const struct kdtls_hdr *hdr, u8 *rec,
 	       size_t rec_len, void *scratch);
 int kdtls_open_skb(struct kdtls_key *k, const struct kdtls_hdr *hdr,
 		   const u8 *explicit, struct sk_buff *skb, unsigned int off,
-		   u8 *out, void *scratch);
+		   struct scatterlist *dst, u8 *out, void *scratch);
 
 int kdtls_crypto_init(void);
 void kdtls_crypto_exit(void);

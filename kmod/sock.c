@@ -696,14 +696,93 @@ static int kdtls_recv_nondata(struct kdtls_sock *ks, struct kdtls_assoc *a,
 }
 
 /*
+ * The reader's buffer during a GRO read, pinned (iov_iter_get_pages2()) so
+ * that records of data are decrypted straight into it, as kTLS does: the
+ * plaintext is written once, by the AEAD, instead of into the scratch
+ * buffer and then copied.  Only for a buffer in user memory; the iterator
+ * stands after the pinned bytes until kdtls_rx_user_release() puts it back
+ * after the @used ones.
+ */
+#define KDTLS_RX_USER_PAGES	(DIV_ROUND_UP(IP_MAX_MTU, PAGE_SIZE) + 1)
+#define KDTLS_RX_USER_SG	5	/* pieces of one record's plaintext */
+
+struct kdtls_rx_user {
+	struct page *pages[KDTLS_RX_USER_PAGES];
+	size_t start;		/* offset of the first byte in pages[0] */
+	size_t len;		/* bytes pinned; 0: nothing is */
+	size_t used;		/* bytes of plaintext written */
+	unsigned int npages;
+	struct scatterlist sg[1 + KDTLS_RX_USER_SG];	/* AAD, plaintext */
+};
+
+static void kdtls_rx_user_pin(struct kdtls_rx_user *u, struct msghdr *msg,
+			      size_t want)
+{
+	ssize_t n;
+
+	u->len = 0;
+	u->used = 0;
+	if (!want || !user_backed_iter(&msg->msg_iter))
+		return;
+	n = iov_iter_get_pages2(&msg->msg_iter, u->pages, want,
+				KDTLS_RX_USER_PAGES, &u->start);
+	if (n <= 0)
+		return;
+	u->len = n;
+	u->npages = DIV_ROUND_UP(u->start + n, PAGE_SIZE);
+}
+
+/* map the next @plen bytes into @u->sg[1..]; false when they do not fit */
+static bool kdtls_rx_user_map(struct kdtls_rx_user *u, size_t plen)
+{
+	size_t off = u->start + u->used, c;
+	unsigned int n = 1;
+
+	if (u->used + plen > u->len)
+		return false;
+	sg_init_table(u->sg, ARRAY_SIZE(u->sg));
+	while (plen) {
+		if (n == ARRAY_SIZE(u->sg))
+			return false;
+		c = min_t(size_t, plen, PAGE_SIZE - offset_in_page(off));
+		sg_set_page(&u->sg[n++], u->pages[off >> PAGE_SHIFT], c,
+			    offset_in_page(off));
+		off += c;
+		plen -= c;
+	}
+	sg_mark_end(&u->sg[n - 1]);
+	return true;
+}
+
+/* unpin, leaving the iterator after the @used bytes written */
+static void kdtls_rx_user_release(struct kdtls_rx_user *u, struct msghdr *msg)
+{
+	unsigned int i, written = DIV_ROUND_UP(u->start + u->used, PAGE_SIZE);
+
+	if (!u->len)
+		return;
+	iov_iter_revert(&msg->msg_iter, u->len - u->used);
+	for (i = 0; i < u->npages; i++) {
+		if (u->used && i < written)
+			set_page_dirty_lock(u->pages[i]);
+		put_page(u->pages[i]);
+	}
+	u->len = 0;
+}
+
+/*
  * Where kdtls_recv_open() finds a record and puts its plaintext: in place
- * at its @data (@skb NULL), or read from @pos of @skb and decrypted into
- * @out, then @data holds only the header and explicit nonce.
+ * at its @data (no source), or read from @pos of @skb and decrypted into
+ * the reader's pinned buffer @user (a record of data that fits; then
+ * @in_user is set) or into @out, with @data holding only the header and
+ * explicit nonce.
  */
 struct kdtls_rx_src {
 	struct sk_buff *skb;
 	unsigned int pos;
 	u8 *out;
+	struct kdtls_rx_user *user;
+	bool in_user;
 };
 
 /*
@@ -717,7 +796,7 @@ static enum kdtls_class kdtls_recv_open(struct kdtls_sock *ks,
 					struct kdtls_assoc *a,
 					const u16 *epochs, unsigned int n,
 					u8 *data, unsigned int dlen,
-					const struct kdtls_rx_src *src,
+					struct kdtls_rx_src *src,
 					struct kdtls_hdr *hdr, int *off,
 					int *plen, void *ctx, size_t ctx_len)
 {
@@ -761,13 +840,26 @@ static enum kdtls_class kdtls_recv_open(struct kdtls_sock *ks,
 		own_ctx = true;
 	}
 	if (src) {
+		src->in_user = cls == KDTLS_CLASS_DATA && src->user->len &&
+			       hdr->length >= kdtls_overhead(a->ci) &&
+			       kdtls_rx_user_map(src->user, hdr->length -
+						 kdtls_overhead(a->ci));
 		ret = kdtls_open_skb(k, hdr, data + KDTLS_HDR_LEN, src->skb,
-				     src->pos, src->out + *off, ctx);
+				     src->pos,
+				     src->in_user ? src->user->sg : NULL,
+				     src->out + *off, ctx);
 		/* spread over too many pieces: copy it out, open it there */
-		if (ret == -E2BIG)
+		if (ret == -E2BIG) {
+			src->in_user = false;
 			ret = skb_copy_bits(src->skb, src->pos, src->out,
 					    dlen) ?:
 			      kdtls_open(k, hdr, src->out, dlen, ctx);
+		}
+		/* never leave unauthenticated plaintext for the reader */
+		if (ret < 0 && src->in_user)
+			sg_zero_buffer(src->user->sg + 1,
+				       sg_nents(src->user->sg + 1),
+				       hdr->length - kdtls_overhead(a->ci), 0);
 	} else {
 		ret = kdtls_open(k, hdr, data, dlen, ctx);
 	}
@@ -848,7 +940,8 @@ static int kdtls_recv_batch(struct kdtls_sock *ks, struct kdtls_assoc *a,
 	struct kdtls_scratch_ref scratch;
 	size_t ctx_len = 0, data_len;
 	u8 head[KDTLS_HDR_LEN + KDTLS_EXPLICIT_LEN];
-	struct kdtls_rx_src src = { .skb = skb };
+	struct kdtls_rx_user user;
+	struct kdtls_rx_src src = { .skb = skb, .user = &user };
 	struct kdtls_key *k = NULL;
 	struct kdtls_hdr hdr;
 	enum kdtls_class cls;
@@ -877,9 +970,12 @@ static int kdtls_recv_batch(struct kdtls_sock *ks, struct kdtls_assoc *a,
 	if (ctx_len)
 		ctx = buf + data_len;
 	direct = a && !skb_has_shared_frag(skb);
+	kdtls_rx_user_pin(&user, msg,
+			  direct ? min_t(size_t, len, skb->len) : 0);
 
 	for (pos = 0; pos < skb->len; pos += dlen) {
 		dlen = min(seg, skb->len - pos);
+		src.in_user = false;
 		h = direct ? kdtls_recv_direct(skb, pos, dlen, epochs, n, head) :
 			     NULL;
 		if (h) {
@@ -918,6 +1014,13 @@ static int kdtls_recv_batch(struct kdtls_sock *ks, struct kdtls_assoc *a,
 		total += plen;
 		records++;
 		kdtls_count(ks, a, KDTLS_STAT_RX_BYTES, plen);
+		if (src.in_user) {
+			user.used += plen;
+			copied += plen;
+			continue;
+		}
+		/* this one is in the scratch buffer: copy from here on */
+		kdtls_rx_user_release(&user, msg);
 		if (copied < len) {
 			int c = min_t(size_t, plen, len - copied);
 
@@ -927,6 +1030,7 @@ static int kdtls_recv_batch(struct kdtls_sock *ks, struct kdtls_assoc *a,
 			copied += c;
 		}
 	}
+	kdtls_rx_user_release(&user, msg);
 	/* the buffer outlives the call: no plaintext left in it */
 	memzero_explicit(buf, data_len);
 	kdtls_scratch_put(&scratch);

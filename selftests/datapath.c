@@ -704,6 +704,93 @@ TEST_F(dp, gro_drops_only_the_bad_records)
 	}
 }
 
+/*
+ * A GRO read decrypts records straight into the reader's pinned buffer
+ * while they fit in it, then copies.  With two iovecs only the first is
+ * pinned: the second record no longer fits there, so the rest of the
+ * batch is copied through the iterator, across the iovec boundary, and
+ * every byte still arrives in order.
+ */
+TEST_F(dp, gro_split_buffer_gets_every_byte_in_order)
+{
+	char payload[2000], in1[500], in2[3000];
+	struct iovec iov[2] = { { in1, sizeof(in1) }, { in2, sizeof(in2) } };
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
+	int one = 1, seg = 400, i;
+
+	for (i = 0; i < (int)sizeof(payload); i++)
+		payload[i] = (char)(i * 7 + 1);
+	ASSERT_EQ(setsockopt(self->b.fd, IPPROTO_UDP, UDP_GRO, &one,
+			     sizeof(one)), 0);
+	ASSERT_EQ(setsockopt(self->a.fd, IPPROTO_UDP, UDP_SEGMENT, &seg,
+			     sizeof(seg)), 0);
+	ASSERT_EQ(dp_send(variant, &self->a, &self->b, payload,
+			  sizeof(payload), 0), (ssize_t)sizeof(payload));
+	ASSERT_EQ(kt_wait_readable(self->b.fd, 2000), 1);
+	ASSERT_EQ(recvmsg(self->b.fd, &mh, MSG_DONTWAIT),
+		  (ssize_t)sizeof(payload));
+	ASSERT_MEMEQ(in1, payload, sizeof(in1));
+	ASSERT_MEMEQ(in2, payload + sizeof(in1),
+		     sizeof(payload) - sizeof(in1));
+}
+
+/*
+ * A record that fails to open inside a GRO batch leaves none of its
+ * plaintext in the reader's buffer, even past the returned length: GCM and
+ * CCM decrypt before they check the tag, straight into that buffer.  The
+ * last record of the batch has a bad tag; its bytes ('c') must not appear.
+ */
+TEST_F(dp, gro_failed_record_leaves_no_plaintext)
+{
+	uint8_t batch[3 * 256], rec[256], in[2048];
+	char cbuf[CMSG_SPACE(sizeof(uint16_t))], pt[64];
+	uint64_t s0[KDTLS_STAT_MAX + 1], s1[KDTLS_STAT_MAX + 1];
+	struct iovec iov = { batch, 0 };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+		.msg_name = SA(&self->b), .msg_namelen = self->b.alen,
+	};
+	struct kt_rec h = { .type = KDTLS_CT_APPLICATION_DATA, .epoch = 1 };
+	int one = 1, i, n, seg = 0;
+	struct cmsghdr *cm;
+	size_t off = 0;
+
+	r_to_b_mode(self, variant);
+	ASSERT_EQ(setsockopt(self->b.fd, IPPROTO_UDP, UDP_GRO, &one,
+			     sizeof(one)), 0);
+	for (i = 0; i < 3; i++) {
+		memset(pt, 'a' + i, sizeof(pt));
+		h.seq = 30 + i;
+		n = kt_evp_seal(variant->cipher, self->krb.key, self->krb.salt,
+				&h, pt, 40, rec, sizeof(rec));
+		ASSERT_GT(n, 0);
+		if (i == 2)
+			rec[n - 1] ^= 0x01;	/* bad tag */
+		seg = n;
+		memcpy(batch + off, rec, n);
+		off += n;
+	}
+	iov.iov_len = off;
+	memset(cbuf, 0, sizeof(cbuf));
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_UDP;
+	cm->cmsg_type = UDP_SEGMENT;
+	cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+	*(uint16_t *)CMSG_DATA(cm) = (uint16_t)seg;
+
+	memset(in, 0x5a, sizeof(in));
+	ASSERT_EQ(kt_sock_get_stats(self->b.fd, s0), 0);
+	ASSERT_EQ(sendmsg(self->r.fd, &mh, 0), (ssize_t)off);
+	ASSERT_EQ(kt_recv_timeout(self->b.fd, in, sizeof(in), 2000), 80);
+	ASSERT_EQ(in[0], 'a');
+	ASSERT_EQ(in[79], 'b');
+	for (i = 80; i < (int)sizeof(in); i++)
+		ASSERT_NE(in[i], 'c');
+	ASSERT_EQ(kt_sock_get_stats(self->b.fd, s1), 0);
+	ASSERT_EQ(s1[KDTLS_STAT_DROP_AUTH] - s0[KDTLS_STAT_DROP_AUTH], 1);
+}
+
 /* sendfile() and splice() never put plaintext on the wire */
 TEST_F(dp, sendfile_splice_no_plaintext)
 {
