@@ -616,45 +616,45 @@ TEST_F(dp, gro_reads_a_batch_in_one_pass)
 }
 
 /*
- * GRO with hostile segments: R (plain UDP, its own GSO) sends B one batch
- * of six records sealed with R's key for B: a good one, one with a bad
- * tag, a replay of the first, two good ones and a short last one.  B reads
- * the four good plaintexts in one read; the bad tag and the replay are
- * dropped alone and counted.  A reader with a short buffer gets MSG_TRUNC.
+ * R (plain UDP, its own GSO) sends B one datagram of @n records sealed with
+ * R's key for B, as one GSO batch: record i has sequence number @seqs[i]
+ * and @lens[i] bytes of the letter @fill + i; record @bad (-1: none) gets a
+ * bad tag.  Returns the bytes sent, or -1.
  */
-TEST_F(dp, gro_drops_only_the_bad_records)
+static ssize_t r_send_batch(FIXTURE_DATA(dp) *self,
+			    const FIXTURE_VARIANT(dp) *variant,
+			    const uint64_t *seqs, const int *lens, int n,
+			    char fill, int bad)
 {
-	uint8_t batch[6 * 256], rec[256], in[2048];
+	uint8_t batch[8 * 256], rec[256];
 	char cbuf[CMSG_SPACE(sizeof(uint16_t))], pt[64];
-	uint64_t s0[KDTLS_STAT_MAX + 1], s1[KDTLS_STAT_MAX + 1];
 	struct iovec iov = { batch, 0 };
 	struct msghdr mh = {
 		.msg_iov = &iov, .msg_iovlen = 1,
 		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
 		.msg_name = SA(&self->b), .msg_namelen = self->b.alen,
 	};
-	static const uint64_t seqs[6] = { 10, 11, 10, 12, 13, 14 };
 	struct kt_rec h = { .type = KDTLS_CT_APPLICATION_DATA, .epoch = 1 };
-	int one = 1, i, n, seg = 0, len;
 	struct cmsghdr *cm;
+	int i, len, seg = 0;
 	size_t off = 0;
 
-	r_to_b_mode(self, variant);
-	ASSERT_EQ(setsockopt(self->b.fd, IPPROTO_UDP, UDP_GRO, &one,
-			     sizeof(one)), 0);
-	for (i = 0; i < 6; i++) {
-		len = i == 5 ? 20 : 40;
-		memset(pt, 'a' + i, sizeof(pt));
+	if (n > 8)
+		return -1;
+	for (i = 0; i < n; i++) {
+		memset(pt, fill + i, sizeof(pt));
 		h.seq = seqs[i];
-		n = kt_evp_seal(variant->cipher, self->krb.key, self->krb.salt,
-				&h, pt, len, rec, sizeof(rec));
-		ASSERT_GT(n, 0);
-		if (i == 1)
-			rec[n - 1] ^= 0x80;	/* bad tag */
+		len = kt_evp_seal(variant->cipher, self->krb.key,
+				  self->krb.salt, &h, pt, lens[i], rec,
+				  sizeof(rec));
+		if (len <= 0)
+			return -1;
+		if (i == bad)
+			rec[len - 1] ^= 0x80;
 		if (!seg)
-			seg = n;
-		memcpy(batch + off, rec, n);
-		off += n;
+			seg = len;
+		memcpy(batch + off, rec, len);
+		off += len;
 	}
 	iov.iov_len = off;
 	memset(cbuf, 0, sizeof(cbuf));
@@ -663,9 +663,30 @@ TEST_F(dp, gro_drops_only_the_bad_records)
 	cm->cmsg_type = UDP_SEGMENT;
 	cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
 	*(uint16_t *)CMSG_DATA(cm) = (uint16_t)seg;
+	return sendmsg(self->r.fd, &mh, 0) == (ssize_t)off ? (ssize_t)off : -1;
+}
 
+/*
+ * GRO with hostile segments: R (plain UDP, its own GSO) sends B one batch
+ * of six records sealed with R's key for B: a good one, one with a bad
+ * tag, a replay of the first, two good ones and a short last one.  B reads
+ * the four good plaintexts in one read; the bad tag and the replay are
+ * dropped alone and counted.  A reader with a short buffer gets MSG_TRUNC.
+ */
+TEST_F(dp, gro_drops_only_the_bad_records)
+{
+	static const uint64_t seqs[6] = { 10, 11, 10, 12, 13, 14 };
+	static const int lens[6] = { 40, 40, 40, 40, 40, 20 };
+	static const uint64_t seqs2[3] = { 20, 21, 22 };
+	uint64_t s0[KDTLS_STAT_MAX + 1], s1[KDTLS_STAT_MAX + 1];
+	uint8_t in[2048];
+	int one = 1, i;
+
+	r_to_b_mode(self, variant);
+	ASSERT_EQ(setsockopt(self->b.fd, IPPROTO_UDP, UDP_GRO, &one,
+			     sizeof(one)), 0);
 	ASSERT_EQ(kt_sock_get_stats(self->b.fd, s0), 0);
-	ASSERT_EQ(sendmsg(self->r.fd, &mh, 0), (ssize_t)off);
+	ASSERT_GT(r_send_batch(self, variant, seqs, lens, 6, 'a', 1), 0);
 	ASSERT_EQ(kt_recv_timeout(self->b.fd, in, sizeof(in), 2000), 140);
 	for (i = 0; i < 40; i++) {
 		ASSERT_EQ(in[i], 'a');
@@ -680,19 +701,8 @@ TEST_F(dp, gro_drops_only_the_bad_records)
 	ASSERT_EQ(s1[KDTLS_STAT_DROP_AUTH] - s0[KDTLS_STAT_DROP_AUTH], 1);
 	ASSERT_EQ(s1[KDTLS_STAT_DROP_REPLAY] - s0[KDTLS_STAT_DROP_REPLAY], 1);
 
-	/* the same batch shape again, read into 50 bytes: truncated */
-	off = 0;
-	for (i = 0; i < 3; i++) {
-		memset(pt, 'x', sizeof(pt));
-		h.seq = 20 + i;
-		n = kt_evp_seal(variant->cipher, self->krb.key, self->krb.salt,
-				&h, pt, 40, rec, sizeof(rec));
-		ASSERT_EQ(n, seg);
-		memcpy(batch + off, rec, n);
-		off += n;
-	}
-	iov.iov_len = off;
-	ASSERT_EQ(sendmsg(self->r.fd, &mh, 0), (ssize_t)off);
+	/* three records of 'x', 'y', 'z' read into 50 bytes: truncated */
+	ASSERT_GT(r_send_batch(self, variant, seqs2, lens, 3, 'x', -1), 0);
 	{
 		struct iovec riov = { in, 50 };
 		struct msghdr rmh = { .msg_iov = &riov, .msg_iovlen = 1 };
@@ -700,7 +710,8 @@ TEST_F(dp, gro_drops_only_the_bad_records)
 		ASSERT_EQ(kt_wait_readable(self->b.fd, 2000), 1);
 		ASSERT_EQ(recvmsg(self->b.fd, &rmh, MSG_DONTWAIT), 50);
 		ASSERT_TRUE(rmh.msg_flags & MSG_TRUNC);
-		ASSERT_EQ(in[49], 'x');
+		ASSERT_EQ(in[39], 'x');
+		ASSERT_EQ(in[49], 'y');
 	}
 }
 
@@ -742,46 +753,18 @@ TEST_F(dp, gro_split_buffer_gets_every_byte_in_order)
  */
 TEST_F(dp, gro_failed_record_leaves_no_plaintext)
 {
-	uint8_t batch[3 * 256], rec[256], in[2048];
-	char cbuf[CMSG_SPACE(sizeof(uint16_t))], pt[64];
+	static const uint64_t seqs[3] = { 30, 31, 32 };
+	static const int lens[3] = { 40, 40, 40 };
 	uint64_t s0[KDTLS_STAT_MAX + 1], s1[KDTLS_STAT_MAX + 1];
-	struct iovec iov = { batch, 0 };
-	struct msghdr mh = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-		.msg_name = SA(&self->b), .msg_namelen = self->b.alen,
-	};
-	struct kt_rec h = { .type = KDTLS_CT_APPLICATION_DATA, .epoch = 1 };
-	int one = 1, i, n, seg = 0;
-	struct cmsghdr *cm;
-	size_t off = 0;
+	uint8_t in[2048];
+	int one = 1, i;
 
 	r_to_b_mode(self, variant);
 	ASSERT_EQ(setsockopt(self->b.fd, IPPROTO_UDP, UDP_GRO, &one,
 			     sizeof(one)), 0);
-	for (i = 0; i < 3; i++) {
-		memset(pt, 'a' + i, sizeof(pt));
-		h.seq = 30 + i;
-		n = kt_evp_seal(variant->cipher, self->krb.key, self->krb.salt,
-				&h, pt, 40, rec, sizeof(rec));
-		ASSERT_GT(n, 0);
-		if (i == 2)
-			rec[n - 1] ^= 0x01;	/* bad tag */
-		seg = n;
-		memcpy(batch + off, rec, n);
-		off += n;
-	}
-	iov.iov_len = off;
-	memset(cbuf, 0, sizeof(cbuf));
-	cm = CMSG_FIRSTHDR(&mh);
-	cm->cmsg_level = SOL_UDP;
-	cm->cmsg_type = UDP_SEGMENT;
-	cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
-	*(uint16_t *)CMSG_DATA(cm) = (uint16_t)seg;
-
 	memset(in, 0x5a, sizeof(in));
 	ASSERT_EQ(kt_sock_get_stats(self->b.fd, s0), 0);
-	ASSERT_EQ(sendmsg(self->r.fd, &mh, 0), (ssize_t)off);
+	ASSERT_GT(r_send_batch(self, variant, seqs, lens, 3, 'a', 2), 0);
 	ASSERT_EQ(kt_recv_timeout(self->b.fd, in, sizeof(in), 2000), 80);
 	ASSERT_EQ(in[0], 'a');
 	ASSERT_EQ(in[79], 'b');
