@@ -173,17 +173,21 @@ static int kdtls_aead_run(struct kdtls_aead_ctx *c, struct kdtls_key *k,
  * @type: content type
  * @seq: sequence number, already reserved by the caller
  * @from: plaintext source; @len bytes are consumed
+ * @src: or, when not NULL, the plaintext itself: entry 0 left for the AAD,
+ *	 then exactly @len bytes (the sender's pinned pages); @from is unused
  * @len: plaintext length, at most KDTLS_MAX_PLAINTEXT_LEN
  * @out: KDTLS_HDR_LEN + kdtls_overhead() + @len bytes
  * @scratch: kdtls_aead_ctx_size() bytes, not overlapping @out
  *
  * Writes header || explicit nonce || ciphertext || tag (RFC 6347 §4.1,
- * RFC 5246 §6.2.3.3).  Process context only.
+ * RFC 5246 §6.2.3.3).  From @src the AEAD reads the plaintext where it is,
+ * once: the tag covers the ciphertext it wrote, whatever the sender does
+ * to its buffer meanwhile.  Process context only.
  *
  * Return: the record length, or negative errno.
  */
 int kdtls_seal(struct kdtls_key *k, u8 type, u64 seq, struct iov_iter *from,
-	       size_t len, u8 *out, void *scratch)
+	       struct scatterlist *src, size_t len, u8 *out, void *scratch)
 {
 	const struct kdtls_cipher_info *ci = k->ci;
 	u8 *payload = out + KDTLS_HDR_LEN + ci->explicit_len;
@@ -197,7 +201,7 @@ int kdtls_seal(struct kdtls_key *k, u8 type, u64 seq, struct iov_iter *from,
 	struct kdtls_aead_ctx *c;
 	int err;
 
-	if (copy_from_iter(payload, len, from) != len)
+	if (!src && copy_from_iter(payload, len, from) != len)
 		return -EFAULT;
 
 	c = kdtls_aead_ctx_init(scratch, k, hdr.epoch, seq, NULL);
@@ -210,8 +214,10 @@ int kdtls_seal(struct kdtls_key *k, u8 type, u64 seq, struct iov_iter *from,
 	sg_init_table(c->sg, 2);
 	sg_set_buf(&c->sg[0], c->aad, KDTLS_AAD_LEN);
 	sg_set_buf(&c->sg[1], payload, len + ci->tag_len);
+	if (src)
+		sg_set_buf(&src[0], c->aad, KDTLS_AAD_LEN);
 	aead_request_set_ad(&c->req, KDTLS_AAD_LEN);
-	aead_request_set_crypt(&c->req, c->sg, c->sg, len, c->iv);
+	aead_request_set_crypt(&c->req, src ?: c->sg, c->sg, len, c->iv);
 
 	err = kdtls_aead_run(c, k, true);
 	return err ? err : KDTLS_HDR_LEN + hdr.length;

@@ -48,7 +48,7 @@ static inline bool kdtls_key_hold(struct kdtls_key *k)
 
 size_t kdtls_aead_ctx_size(const struct kdtls_key *k);
 int kdtls_seal(struct kdtls_key *k, u8 type, u64 seq, struct iov_iter *from,
-	       size_t len, u8 *out, void *scratch);
+	       struct scatterlist *src, size_t len, u8 *out, void *scratch);
 int kdtls_open(struct kdtls_key *k, const struct kdtls_hdr *hdr, u8 *rec,
 	       size_t rec_len, void *scratch);
 int kdtls_open_skb(struct kdtls_key *k, const struct kdtls_hdr *hdr,

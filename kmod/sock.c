@@ -42,6 +42,7 @@
 #include "compat.h"
 #include "netlink.h"
 #include "sock.h"
+#include "userbuf.h"
 
 /* any nonzero value enables the encap hook; this one is kdtls's own */
 #define KDTLS_ENCAP_TYPE	0x4b
@@ -366,7 +367,9 @@ static void kdtls_gso_ctl_done(struct kdtls_gso_ctl *c)
  * sealing and never given back, even if the send fails, so no (epoch,
  * sequence) pair is ever sealed twice (DESIGN.md invariant 1).  The
  * records are built in the socket's TX scratch buffer: no allocation per
- * record.
+ * record.  A batch's plaintext in user memory is read by the AEAD where it
+ * is, its pages pinned for the call (struct kdtls_userbuf), instead of
+ * being copied into the scratch buffer first.
  */
 static int kdtls_xmit(struct kdtls_sock *ks, struct kdtls_assoc *a, u8 type,
 		      struct iov_iter *from, size_t len, u16 seg,
@@ -375,6 +378,7 @@ static int kdtls_xmit(struct kdtls_sock *ks, struct kdtls_assoc *a, u8 type,
 	size_t ovh = KDTLS_HDR_LEN + kdtls_overhead(a->ci);
 	struct kdtls_scratch_ref scratch;
 	struct kdtls_gso_ctl ctl;
+	struct kdtls_userbuf *ub;
 	struct cmsghdr *app_gso;
 	struct sock *sk = ks->sk;
 	size_t ctx_len, wire, off, plen, left;
@@ -408,26 +412,40 @@ static int kdtls_xmit(struct kdtls_sock *ks, struct kdtls_assoc *a, u8 type,
 		goto out_put_key;
 	}
 
+	/* the AEAD request, the records, then the pinned pages' bookkeeping */
 	ctx_len = kdtls_aead_ctx_size(k);
-	ret = kdtls_scratch_get(&ks->tx_scratch, ctx_len + wire,
+	ret = kdtls_scratch_get(&ks->tx_scratch,
+				ctx_len + ALIGN(wire, sizeof(long)) +
+				sizeof(*ub),
 				sk->sk_allocation | __GFP_ACCOUNT, &scratch);
 	if (ret) {
 		kdtls_count(ks, a, KDTLS_STAT_TX_ERRORS, 1);
 		goto out_put_key;
 	}
+	ub = scratch.buf + ctx_len + ALIGN(wire, sizeof(long));
 
+	kdtls_userbuf_pin(ub, from, n > 1 ? len : 0);
 	for (i = 0, off = ctx_len, left = len; i < n; i++, left -= plen) {
+		bool pinned;
+
 		plen = n > 1 ? min_t(size_t, left, seg) : len;
-		ret = kdtls_seal(k, type, seq + i, from, plen,
-				 scratch.buf + off, scratch.buf);
+		pinned = ub->len && kdtls_userbuf_map(ub, plen);
+		if (!pinned)	/* copy from here on */
+			kdtls_userbuf_release(ub, from, false);
+		ret = kdtls_seal(k, type, seq + i, from, pinned ? ub->sg : NULL,
+				 plen, scratch.buf + off, scratch.buf);
 		if (ret < 0) {
+			kdtls_userbuf_release(ub, from, false);
 			/* the buffer outlives the call: no plaintext left */
 			memzero_explicit(scratch.buf + ctx_len, wire);
 			kdtls_count(ks, a, KDTLS_STAT_TX_ERRORS, 1);
 			goto out_put_scratch;
 		}
+		if (pinned)
+			ub->used += plen;
 		off += ret;
 	}
+	kdtls_userbuf_release(ub, from, false);
 
 	/*
 	 * The payload is now a kernel buffer: zerocopy and page splicing no
@@ -696,81 +714,6 @@ static int kdtls_recv_nondata(struct kdtls_sock *ks, struct kdtls_assoc *a,
 }
 
 /*
- * The reader's buffer during a GRO read, pinned (iov_iter_get_pages2()) so
- * that records of data are decrypted straight into it, as kTLS does: the
- * plaintext is written once, by the AEAD, instead of into the scratch
- * buffer and then copied.  Only for a buffer in user memory; the iterator
- * stands after the pinned bytes until kdtls_rx_user_release() puts it back
- * after the @used ones.
- */
-#define KDTLS_RX_USER_PAGES	(DIV_ROUND_UP(IP_MAX_MTU, PAGE_SIZE) + 1)
-#define KDTLS_RX_USER_SG	5	/* pieces of one record's plaintext */
-
-struct kdtls_rx_user {
-	struct page *pages[KDTLS_RX_USER_PAGES];
-	size_t start;		/* offset of the first byte in pages[0] */
-	size_t len;		/* bytes pinned; 0: nothing is */
-	size_t used;		/* bytes of plaintext written */
-	unsigned int npages;
-	struct scatterlist sg[1 + KDTLS_RX_USER_SG];	/* AAD, plaintext */
-};
-
-static void kdtls_rx_user_pin(struct kdtls_rx_user *u, struct msghdr *msg,
-			      size_t want)
-{
-	ssize_t n;
-
-	u->len = 0;
-	u->used = 0;
-	if (!want || !user_backed_iter(&msg->msg_iter))
-		return;
-	n = iov_iter_get_pages2(&msg->msg_iter, u->pages, want,
-				KDTLS_RX_USER_PAGES, &u->start);
-	if (n <= 0)
-		return;
-	u->len = n;
-	u->npages = DIV_ROUND_UP(u->start + n, PAGE_SIZE);
-}
-
-/* map the next @plen bytes into @u->sg[1..]; false when they do not fit */
-static bool kdtls_rx_user_map(struct kdtls_rx_user *u, size_t plen)
-{
-	size_t off = u->start + u->used, c;
-	unsigned int n = 1;
-
-	if (u->used + plen > u->len)
-		return false;
-	sg_init_table(u->sg, ARRAY_SIZE(u->sg));
-	while (plen) {
-		if (n == ARRAY_SIZE(u->sg))
-			return false;
-		c = min_t(size_t, plen, PAGE_SIZE - offset_in_page(off));
-		sg_set_page(&u->sg[n++], u->pages[off >> PAGE_SHIFT], c,
-			    offset_in_page(off));
-		off += c;
-		plen -= c;
-	}
-	sg_mark_end(&u->sg[n - 1]);
-	return true;
-}
-
-/* unpin, leaving the iterator after the @used bytes written */
-static void kdtls_rx_user_release(struct kdtls_rx_user *u, struct msghdr *msg)
-{
-	unsigned int i, written = DIV_ROUND_UP(u->start + u->used, PAGE_SIZE);
-
-	if (!u->len)
-		return;
-	iov_iter_revert(&msg->msg_iter, u->len - u->used);
-	for (i = 0; i < u->npages; i++) {
-		if (u->used && i < written)
-			set_page_dirty_lock(u->pages[i]);
-		put_page(u->pages[i]);
-	}
-	u->len = 0;
-}
-
-/*
  * Where kdtls_recv_open() finds a record and puts its plaintext: in place
  * at its @data (no source), or read from @pos of @skb and decrypted into
  * the reader's pinned buffer @user (a record of data that fits; then
@@ -781,7 +724,7 @@ struct kdtls_rx_src {
 	struct sk_buff *skb;
 	unsigned int pos;
 	u8 *out;
-	struct kdtls_rx_user *user;
+	struct kdtls_userbuf *user;
 	bool in_user;
 };
 
@@ -842,7 +785,7 @@ static enum kdtls_class kdtls_recv_open(struct kdtls_sock *ks,
 	if (src) {
 		src->in_user = cls == KDTLS_CLASS_DATA && src->user->len &&
 			       hdr->length >= kdtls_overhead(a->ci) &&
-			       kdtls_rx_user_map(src->user, hdr->length -
+			       kdtls_userbuf_map(src->user, hdr->length -
 						 kdtls_overhead(a->ci));
 		ret = kdtls_open_skb(k, hdr, data + KDTLS_HDR_LEN, src->skb,
 				     src->pos,
@@ -940,8 +883,7 @@ static int kdtls_recv_batch(struct kdtls_sock *ks, struct kdtls_assoc *a,
 	struct kdtls_scratch_ref scratch;
 	size_t ctx_len = 0, data_len;
 	u8 head[KDTLS_HDR_LEN + KDTLS_EXPLICIT_LEN];
-	struct kdtls_rx_user user;
-	struct kdtls_rx_src src = { .skb = skb, .user = &user };
+	struct kdtls_rx_src src = { .skb = skb };
 	struct kdtls_key *k = NULL;
 	struct kdtls_hdr hdr;
 	enum kdtls_class cls;
@@ -951,7 +893,10 @@ static int kdtls_recv_batch(struct kdtls_sock *ks, struct kdtls_assoc *a,
 	u8 *buf, *h;
 	u32 portid;
 
-	/* the AEAD request goes after the segment, sized for the peer's keys */
+	/*
+	 * The segment, the AEAD request sized for the peer's keys, then the
+	 * pinned pages' bookkeeping.
+	 */
 	if (n)
 		k = kdtls_assoc_rx_key(a, epochs[0]);
 	if (k) {
@@ -959,7 +904,8 @@ static int kdtls_recv_batch(struct kdtls_sock *ks, struct kdtls_assoc *a,
 		kdtls_key_put(k);
 	}
 	data_len = L1_CACHE_ALIGN(seg);
-	if (kdtls_scratch_get(&ks->rx_scratch, data_len + ctx_len,
+	if (kdtls_scratch_get(&ks->rx_scratch,
+			      data_len + ctx_len + sizeof(*src.user),
 			      GFP_KERNEL_ACCOUNT, &scratch)) {
 		kdtls_count(ks, a, KDTLS_STAT_DROP_NOMEM,
 			    DIV_ROUND_UP(skb->len, seg));
@@ -967,10 +913,11 @@ static int kdtls_recv_batch(struct kdtls_sock *ks, struct kdtls_assoc *a,
 	}
 	buf = scratch.buf;
 	src.out = buf;
+	src.user = scratch.buf + data_len + ctx_len;
 	if (ctx_len)
 		ctx = buf + data_len;
 	direct = a && !skb_has_shared_frag(skb);
-	kdtls_rx_user_pin(&user, msg,
+	kdtls_userbuf_pin(src.user, &msg->msg_iter,
 			  direct ? min_t(size_t, len, skb->len) : 0);
 
 	for (pos = 0; pos < skb->len; pos += dlen) {
@@ -1015,12 +962,12 @@ static int kdtls_recv_batch(struct kdtls_sock *ks, struct kdtls_assoc *a,
 		records++;
 		kdtls_count(ks, a, KDTLS_STAT_RX_BYTES, plen);
 		if (src.in_user) {
-			user.used += plen;
+			src.user->used += plen;
 			copied += plen;
 			continue;
 		}
 		/* this one is in the scratch buffer: copy from here on */
-		kdtls_rx_user_release(&user, msg);
+		kdtls_userbuf_release(src.user, &msg->msg_iter, true);
 		if (copied < len) {
 			int c = min_t(size_t, plen, len - copied);
 
@@ -1030,7 +977,7 @@ static int kdtls_recv_batch(struct kdtls_sock *ks, struct kdtls_assoc *a,
 			copied += c;
 		}
 	}
-	kdtls_rx_user_release(&user, msg);
+	kdtls_userbuf_release(src.user, &msg->msg_iter, true);
 	/* the buffer outlives the call: no plaintext left in it */
 	memzero_explicit(buf, data_len);
 	kdtls_scratch_put(&scratch);

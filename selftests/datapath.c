@@ -449,15 +449,19 @@ TEST_F(dp, msg_more_and_udp_options)
 
 /*
  * UDP GSO: a send of 1000 bytes with UDP_SEGMENT 300 (cmsg, then socket
- * option) leaves as records of 300, 300, 300 and 100 bytes of plaintext,
- * each a whole record with the next sequence number, opened by OpenSSL.
+ * option, then from two iovecs) leaves as records of 300, 300, 300 and 100
+ * bytes of plaintext, each a whole record with the next sequence number,
+ * opened by OpenSSL.  The batch's plaintext is sealed from the sender's
+ * pinned pages; with two iovecs only the first (450 bytes) is pinned, so
+ * the second record is where sealing goes on by copying, across the
+ * iovecs' boundary.
  */
 TEST_F(dp, gso_every_segment_is_a_record)
 {
 	char payload[1000], cbuf[CMSG_SPACE(sizeof(uint16_t))];
-	struct iovec iov = { payload, sizeof(payload) };
+	struct iovec iov[2] = { { payload, sizeof(payload) } };
 	struct msghdr mh = {
-		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_iov = iov, .msg_iovlen = 1,
 		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
 	};
 	uint8_t wire[512], pt[512];
@@ -480,13 +484,19 @@ TEST_F(dp, gso_every_segment_is_a_record)
 	cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
 	*(uint16_t *)CMSG_DATA(cm) = 300;
 
-	for (round = 0; round < 2; round++) {
+	for (round = 0; round < 3; round++) {
 		if (round == 1) {
 			/* the socket option, no cmsg */
 			mh.msg_control = NULL;
 			mh.msg_controllen = 0;
 			ASSERT_EQ(setsockopt(self->a.fd, IPPROTO_UDP,
 					     UDP_SEGMENT, &seg, sizeof(seg)), 0);
+		}
+		if (round == 2) {
+			iov[0].iov_len = 450;
+			iov[1].iov_base = payload + 450;
+			iov[1].iov_len = sizeof(payload) - 450;
+			mh.msg_iovlen = 2;
 		}
 		ASSERT_EQ(sendmsg(self->a.fd, &mh, 0), (ssize_t)sizeof(payload));
 		/* the application's cmsg is left as it gave it */
