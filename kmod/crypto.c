@@ -297,8 +297,10 @@ int kdtls_open(struct kdtls_key *k, const struct kdtls_hdr *hdr, u8 *rec,
 
 /*
  * Map @len bytes at @off of @skb's head and page fragments into @sg[1..],
- * leaving @sg[0] for the AAD.  Return: the entries used, 0 when the range
- * needs more than KDTLS_SKB_PIECES or reaches into a frag_list.
+ * leaving @sg[0] for the AAD.  Not skb_to_sgvec(): it writes as many
+ * entries as the range needs, with no bound the caller can give.
+ * Return: the entries used, 0 when the range needs more than
+ * KDTLS_SKB_PIECES or reaches into a frag_list.
  */
 static unsigned int kdtls_skb_to_sg(struct sk_buff *skb, unsigned int off,
 				    unsigned int len, struct scatterlist *sg)

@@ -783,10 +783,12 @@ static enum kdtls_class kdtls_recv_open(struct kdtls_sock *ks,
 		own_ctx = true;
 	}
 	if (src) {
+		/* the plaintext's length, if the record is long enough */
+		unsigned int pt = hdr->length - kdtls_overhead(a->ci);
+
 		src->in_user = cls == KDTLS_CLASS_DATA && src->user->len &&
 			       hdr->length >= kdtls_overhead(a->ci) &&
-			       kdtls_userbuf_map(src->user, hdr->length -
-						 kdtls_overhead(a->ci));
+			       kdtls_userbuf_map(src->user, pt);
 		ret = kdtls_open_skb(k, hdr, data + KDTLS_HDR_LEN, src->skb,
 				     src->pos,
 				     src->in_user ? src->user->sg : NULL,
@@ -801,8 +803,7 @@ static enum kdtls_class kdtls_recv_open(struct kdtls_sock *ks,
 		/* never leave unauthenticated plaintext for the reader */
 		if (ret < 0 && src->in_user)
 			sg_zero_buffer(src->user->sg + 1,
-				       sg_nents(src->user->sg + 1),
-				       hdr->length - kdtls_overhead(a->ci), 0);
+				       sg_nents(src->user->sg + 1), pt, 0);
 	} else {
 		ret = kdtls_open(k, hdr, data, dlen, ctx);
 	}
@@ -830,28 +831,28 @@ drop:
 
 /*
  * The first bytes of the segment at @pos of @skb (@dlen bytes) when it can
- * be opened where it lies: one whole record under a non-zero epoch the
- * association can open (so kdtls_classify() finds it sealed, never for the
- * agent as it stands), explicit nonce included.  NULL: copy the segment
- * out first.
+ * be opened where it lies: its length field says one whole record, under a
+ * non-zero epoch the association can open (so kdtls_classify(), which
+ * checks the rest, finds it sealed or drops it, never for the agent),
+ * explicit nonce included.  NULL: copy the segment out first.
  */
 static u8 *kdtls_recv_direct(struct sk_buff *skb, unsigned int pos,
 			     unsigned int dlen, const u16 *epochs,
 			     unsigned int n, u8 *head)
 {
 	const unsigned int hlen = KDTLS_HDR_LEN + KDTLS_EXPLICIT_LEN;
-	struct kdtls_hdr hdr;
 	unsigned int i;
+	u16 epoch;
 	u8 *h;
 
 	if (dlen < hlen)
 		return NULL;
 	h = skb_header_pointer(skb, pos, hlen, head);
-	if (!h || kdtls_hdr_parse(h, dlen, &hdr) != KDTLS_PARSE_OK ||
-	    KDTLS_HDR_LEN + hdr.length != dlen || !hdr.epoch)
+	if (!h || KDTLS_HDR_LEN + (h[11] << 8 | h[12]) != dlen)
 		return NULL;
-	for (i = 0; i < n; i++)
-		if (epochs[i] == hdr.epoch)
+	epoch = (u16)(h[3] << 8 | h[4]);
+	for (i = 0; epoch && i < n; i++)
+		if (epochs[i] == epoch)
 			return h;
 	return NULL;
 }
