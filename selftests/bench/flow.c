@@ -22,6 +22,8 @@
 #define WAIT_SLICE_NS	(20 * 1000 * 1000)
 #define LOST_AFTER_NS	(200 * 1000 * 1000)
 #define RX_QUIET_S	0.2
+#define SLICE_S		0.1
+#define SLICES_MAX	1000
 
 struct flow_cfg flow = {
 	.size = 1200, .window = 2048, .tx_cpu = -1, .rx_cpu = -1,
@@ -164,6 +166,50 @@ void flow_ready(void)
 	pthread_barrier_wait(&start);
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * measure: count the receiver's records over flow.secs from now in slices
+ * of SLICE_S, and print the slowest, median and fastest slice on a '#'
+ * line.  A host that takes the CPU away for part of a run shows as slow
+ * slices between fast ones, which the idle checks around the run miss.
+ * The last slice counts only when it is at least half as long.
+ */
+static void measure(unsigned int *r0, double *t0, unsigned int *r1, double *t1)
+{
+	static double rate[SLICES_MAX];
+	unsigned int r = atomic_load(&received);
+	double t = flow_now(), end = t + flow.secs;
+	int n = 0;
+
+	*r0 = r;
+	*t0 = t;
+	while (t < end) {
+		unsigned int rn;
+		double tn;
+
+		sleep_s(end - t < SLICE_S ? end - t : SLICE_S);
+		rn = atomic_load(&received);
+		tn = flow_now();
+		if (tn - t >= SLICE_S / 2 && n < SLICES_MAX)
+			rate[n++] = (rn - r) / (tn - t);
+		r = rn;
+		t = tn;
+	}
+	*r1 = r;
+	*t1 = t;
+	if (!n)
+		return;
+	qsort(rate, n, sizeof(rate[0]), cmp_double);
+	printf("# slices %d of %.0f ms: slowest %.0f median %.0f fastest %.0f /s\n",
+	       n, SLICE_S * 1000, rate[0], rate[n / 2], rate[n - 1]);
+}
+
 int flow_run(void *(*sender)(void *), void *(*receiver)(void *), void *arg)
 {
 	int ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -194,11 +240,7 @@ int flow_run(void *(*sender)(void *), void *(*receiver)(void *), void *arg)
 	pthread_barrier_wait(&start);
 
 	sleep_s(flow.warmup);
-	r0 = atomic_load(&received);
-	t0 = flow_now();
-	sleep_s(flow.secs);
-	r1 = atomic_load(&received);
-	t1 = flow_now();
+	measure(&r0, &t0, &r1, &t1);
 	atomic_store(&stop, true);
 	futex(&received, FUTEX_WAKE_PRIVATE, 1, NULL);
 	pthread_join(tx, NULL);

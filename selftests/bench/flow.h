@@ -15,6 +15,11 @@
  *
  *   rate R sent N received N lost N bad N txerr N secs T
  *
+ * after a line with the receiver's slowest, median and fastest 0.1 s of the
+ * measured time, which shows a host that took the CPU away for part of it:
+ *
+ *   # slices N of 100 ms: slowest R median R fastest R /s
+ *
  * Flow control: at most flow.window records in flight (sent and not yet
  * received).  A full window puts the sender to sleep on a futex, which the
  * receiver wakes once half of it has drained; when nothing has arrived for
