@@ -21,10 +21,10 @@
 #      ossl-dtls   OpenSSL 3 DTLS 1.2 in userspace: a full ECDHE-ECDSA
 #                  handshake on two sockets of its own, then SSL_write ->
 #                  SSL_read, one record per datagram
-#  - The modes, interleaved (U0 U1 U2 O K0 K1 K2 S2 S3, U0 ...),
-#    KDTLS_BENCH_RUNS (5) rounds of KDTLS_BENCH_SECS (1.5) s, the median
-#    of each over its runs on a quiet host (over all its runs, said so,
-#    when none was quiet):
+#  - The modes, interleaved (U0 S3 K0 O K2 U2 U1 K1 S2, U0 ...: the two
+#    modes of each ratio run one after the other), KDTLS_BENCH_RUNS (5)
+#    rounds of KDTLS_BENCH_SECS (1.5) s, the median of each over its runs
+#    on a quiet host (over all its runs, said so, when none was quiet):
 #      U0 plain UDP           one datagram per send
 #      U1 plain UDP, GSO      UDP_SEGMENT 1200, KDTLS_BENCH_GSO (20) per send
 #      U2 plain UDP, GSO+GRO  and UDP_GRO on the receiver
@@ -45,6 +45,11 @@
 #    quietest time seen in this boot (tries 2 s apart), and is repeated once
 #    if the check after it fails.  The waiting is capped (KDTLS_BENCH_WAIT,
 #    90 s in all); a run that never got a quiet host is kept and marked '!'.
+#  - Steady check after every run: flow.c counts the receiver's records in
+#    slices of 0.1 s; a run whose slowest slice is below KDTLS_BENCH_STEADY
+#    (65) % of its median slice had the host taken away for part of it,
+#    which the idle checks around it do not see (quiet runs: 74-98 %), and
+#    is repeated once like a busy one, else kept and marked '~'.
 #  - Memory: `assoc-fill mem` measures Slab + Percpu of /proc/meminfo
 #    before and after adding KDTLS_BENCH_MEM_ASSOCS (10 000) associations
 #    to a fresh socket (reclaimable caches dropped first).
@@ -57,6 +62,12 @@
 #    tcrypt's init returns -EAGAIN on purpose: modprobe's error is expected.
 #    A busy host only ever lowers a figure and GCM encrypt and decrypt do
 #    the same work, so A takes the better of the two at each size.
+#  - ratio vs userspace = the median over the rounds of D / O, each kdtls
+#    rate over OpenSSL's in the same round, from the rounds where both runs
+#    were quiet; the ratio of the two medians is printed next to it.  The
+#    same for N associations against one (S2/K0, S3/K0).  While a ratio
+#    with a target has fewer than 3 such rounds, another round follows, up
+#    to KDTLS_BENCH_MAX_RUNS (10) in all, each with 20 s more of waiting.
 #  - E = D * (1/U + 1/A), D a kdtls rate and U the plain UDP rate of the
 #    same mode (K0/U0, K1/U1, K2/U2): the fraction of the bound "the UDP
 #    cost of the mode plus one seal per record" that kdtls reaches.  With
@@ -80,6 +91,8 @@ window=${KDTLS_BENCH_WINDOW:-2048}
 big=${KDTLS_BENCH_ASSOCS:-100000}
 mem_n=${KDTLS_BENCH_MEM_ASSOCS:-10000}
 wait_budget=${KDTLS_BENCH_WAIT:-90}
+steady=${KDTLS_BENCH_STEADY:-65}
+max_runs=${KDTLS_BENCH_MAX_RUNS:-10}
 size=1200
 ncpu=$(nproc)
 t_start=$SECONDS
@@ -187,14 +200,16 @@ wait_quiet()
 }
 
 # ---- one run -----------------------------------------------------------------
-MODES=(U0 U1 U2 O K0 K1 K2 S2 S3)
+# in this order, so that each ratio's two modes run next to each other:
+# K0|S3 and O|K0, O|K2 (vs userspace), K2|U2 and K1|U1 (E)
+MODES=(U0 S3 K0 O K2 U2 U1 K1 S2)
 declare -A NAME=(
 	[U0]="plain UDP" [U1]="plain UDP, GSO" [U2]="plain UDP, GSO+GRO"
 	[O]="OpenSSL DTLS 1.2" [K0]="kdtls" [K1]="kdtls, GSO"
 	[K2]="kdtls, GSO+GRO" [S2]="kdtls, 1000 assocs"
 	[S3]="kdtls, $big assocs"
 )
-declare -A RATES=() CLEAN=() SHOWN=()
+declare -A RATES=() CLEAN=() SHOWN=() ROUND=() QUIET=()
 
 # run_once MODE: prints the program's result line (and its '#' lines)
 run_once()
@@ -214,10 +229,22 @@ run_once()
 	esac
 }
 
-# run_checked MODE N: one run between two idle checks; appends the rate
+# steady: 0 when the run's slowest 100 ms slice (flow.c's '#' line) made at
+# least $steady % of its median slice; a host that took the CPU away for part
+# of the run shows there, not in the idle checks around it
+steady()
+{
+	[[ $1 =~ \#\ slices\ [0-9]+\ of\ [0-9]+\ ms:\ slowest\ ([0-9]+)\ median\ ([0-9]+) ]] ||
+		return 0
+	slow=$((BASH_REMATCH[1] * 100 / (BASH_REMATCH[2] > 0 ? BASH_REMATCH[2] : 1)))
+	((slow >= steady))
+}
+
+# run_checked MODE N: one run between two idle checks, repeated once when
+# the host got busy; records the rate of round N
 run_checked()
 {
-	local mode=$1 n=$2 try out rate rest mark
+	local mode=$1 n=$2 try out rate rest mark slow st
 	for ((try = 0; try < 2; try++)); do
 		mark=" "
 		wait_quiet || mark="!"
@@ -225,23 +252,40 @@ run_checked()
 		[[ $out =~ (^|$'\n')rate\ ([0-9]+)\ ([^$'\n']*) ]] ||
 			die "run $n$mode: no rate in '$out'"
 		rate=${BASH_REMATCH[2]} rest=${BASH_REMATCH[3]}
+		slow=100
+		steady "$out"
+		st=$?
 		measure
-		if is_quiet; then
+		if ! is_quiet; then
+			mark="!"
+		elif ((st)); then
+			[ "$mark" = " " ] && mark="~"
+		else
 			break
 		fi
-		mark="!"
 		((waited < wait_budget)) || break
-		[ $try = 0 ] && echo "   run $n$mode: host got busy during the run; repeating"
+		if [ $try = 0 ]; then
+			if [ "$mark" = "~" ]; then
+				echo "   run $n$mode: slowest 100 ms at $slow % of the median; repeating"
+			else
+				echo "   run $n$mode: host got busy during the run; repeating"
+			fi
+		fi
 	done
 	if [ "$mode" = O ] && [ "$n" = 1 ] &&
 	   [[ $out =~ \#\ handshake\ ([^$'\n']*) ]]; then
 		echo "   OpenSSL: handshake ${BASH_REMATCH[1]}"
 	fi
-	printf '   run %d%-2s %-22s %8s /s %s (%s) %d s\n' "$n" "$mode" "${NAME[$mode]}" \
-		"$rate" "$mark" "$rest" $((SECONDS - t_start))
+	printf '   run %d%-2s %-22s %8s /s %s (%s, slowest 0.1 s %d %%) %d s\n' \
+		"$n" "$mode" "${NAME[$mode]}" "$rate" "$mark" "$rest" "$slow" \
+		$((SECONDS - t_start))
 	RATES[$mode]+="$rate "
 	SHOWN[$mode]+="$rate${mark# } "
-	[ "$mark" = "!" ] || CLEAN[$mode]+="$rate "
+	ROUND[$mode,$n]=$rate
+	if [ "$mark" = " " ]; then
+		CLEAN[$mode]+="$rate "
+		QUIET[$mode,$n]=1
+	fi
 }
 
 median()
@@ -284,11 +328,39 @@ out=$("$bench/assoc-fill" add --fd 26 --count $((big - 1))) ||
 echo "   $big assocs: $out ($((big - 1)) + the real peer)"
 
 # ---- the runs ------------------------------------------------------------------
+# quiet_pairs A B: how many rounds so far had both A and B quiet and steady
+quiet_pairs()
+{
+	local n c=0
+
+	for ((n = 1; n <= runs; n++)); do
+		((${QUIET[$1,$n]:-0} && ${QUIET[$2,$n]:-0})) && ((c++))
+	done
+	echo $c
+}
+# short_pairs: true while a ratio with a target has fewer than 3 quiet rounds
+short_pairs()
+{
+	local p
+
+	for p in "K0 O" "K2 O" "S3 K0"; do
+		# shellcheck disable=SC2086	# two words
+		(($(quiet_pairs $p) < 3)) && return 0
+	done
+	return 1
+}
+
 echo "  [$((SECONDS - t_start)) s] runs ..."
 for ((n = 1; n <= runs; n++)); do
 	for m in "${MODES[@]}"; do
 		run_checked "$m" "$n"
 	done
+	# a noisy host leaves too few pairs: up to max_runs rounds in all, each
+	# extra one with 20 s more of idle waiting
+	if ((n == runs && runs < max_runs)) && short_pairs; then
+		echo "   fewer than 3 quiet rounds for a ratio: one more round"
+		((runs++, wait_budget += 20))
+	fi
 done
 
 # the median of the runs on a quiet host, or of all when none was
@@ -356,7 +428,7 @@ bad_dmesg=$(dmesg | grep -E 'BUG:|WARNING:|Oops|lockdep|KASAN' | head -3)
 echo
 echo "kernel                    $(uname -r), $ncpu vCPU(s), idle loop $idle_ref ms"
 echo "machine                   $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1) (TCG guest)"
-for m in "${MODES[@]}"; do
+for m in U0 U1 U2 O K0 K1 K2 S2 S3; do
 	unit="records/s"
 	case $m in U*) unit="pps      " ;; esac
 	# shellcheck disable=SC2086
@@ -378,11 +450,59 @@ verdict()
 		ok = (op == ">=") ? v >= t : v <= t
 		print ok ? "met" : "NOT met" }'
 }
+# paired A B: "R N KIND", R the median over the rounds of A's rate divided by
+# B's in the same round, N how many rounds: those in which both ran on a
+# quiet, steady host (KIND "quiet"), or all of them when there were none
+# (KIND "all").  The two run one after the other (MODES), so a host that
+# slows down for a minute slows both; the ratio of the medians would take
+# A's and B's medians from different rounds.
+paired()
+{
+	local n list=
+
+	for ((n = 1; n <= runs; n++)); do
+		list+="${ROUND[$1,$n]}:${ROUND[$2,$n]}:$((${QUIET[$1,$n]:-0} & ${QUIET[$2,$n]:-0})) "
+	done
+	echo "$list" | awk '
+		function med(v, n,   i, j, t) {
+			for (i = 2; i <= n; i++)
+				for (j = i; j > 1 && v[j - 1] > v[j]; j--) {
+					t = v[j]; v[j] = v[j - 1]; v[j - 1] = t
+				}
+			return (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+		}
+		{
+			for (i = 1; i <= NF; i++) {
+				split($i, f, ":")
+				all[++na] = f[1] / f[2]
+				if (f[3])
+					q[++nq] = f[1] / f[2]
+			}
+		}
+		END {
+			if (nq)
+				printf "%.3f %d quiet\n", med(q, nq), nq
+			else
+				printf "%.3f %d all\n", med(all, na), na
+		}'
+}
+
+# rounds N KIND: what paired's ratio is the median of, in words
+rounds()
+{
+	if [ "$2" = quiet ]; then
+		echo "median over the $1 of $runs rounds where both ran quiet"
+	else
+		echo "median over all $1 rounds, none had both quiet"
+	fi
+}
+
 o=${MED[O]}
 for pair in "K0 U0 1.0" "K1 U1 -" "K2 U2 1.6"; do
 	read -r k u t <<<"$pair"
 	d=${MED[$k]} uu=${MED[$u]}
-	r=$(awk -v d="$d" -v o="$o" 'BEGIN { printf "%.3f", d / o }')
+	read -r r pn pk <<<"$(paired "$k" O)"
+	rm=$(awk -v d="$d" -v o="$o" 'BEGIN { printf "%.3f", d / o }')
 	e=$(awk -v d="$d" -v u="$uu" -v a="$A" 'BEGIN { printf "%.3f", d * (1 / u + 1 / a) }')
 	if [ "$t" = - ]; then
 		tr="(no target)"
@@ -390,6 +510,7 @@ for pair in "K0 U0 1.0" "K1 U1 -" "K2 U2 1.6"; do
 		tr="(target >= $t: $(verdict "$r" ">=" "$t"))"
 	fi
 	printf '%-24s ratio vs userspace = %s %s\n' "${NAME[$k]}" "$r" "$tr"
+	printf '%-24s   (%s; ratio of the medians %s)\n' "" "$(rounds "$pn" "$pk")" "$rm"
 	printf '%-24s E = %s   (target >= 0.85: %s; E = D x (1/U + 1/A), U = %s)\n' \
 		"" "$e" "$(verdict "$e" ">=" 0.85)" "${NAME[$u]}"
 	if [ "$ncpu" = 1 ]; then
@@ -399,10 +520,12 @@ for pair in "K0 U0 1.0" "K1 U1 -" "K2 U2 1.6"; do
 	fi
 done
 for m in S2 S3; do
-	r=$(awk -v a="${MED[$m]}" -v b="${MED[K0]}" 'BEGIN { printf "%.3f", a / b }')
+	read -r r pn pk <<<"$(paired "$m" K0)"
+	rm=$(awk -v a="${MED[$m]}" -v b="${MED[K0]}" 'BEGIN { printf "%.3f", a / b }')
 	tr=
 	[ "$m" = S3 ] && tr="(target >= 0.9: $(verdict "$r" ">=" 0.9))"
 	printf '%-24s %s x one association %s\n' "${NAME[$m]}" "$r" "$tr"
+	printf '%-24s   (%s; ratio of the medians %s)\n' "" "$(rounds "$pn" "$pk")" "$rm"
 done
 # S2 runs K0's code path on another socket pair.  Under TCG one socket's
 # buffers can land on memory that QEMU makes slow to write (seen in two
@@ -416,7 +539,8 @@ fi
 printf '%-24s %s bytes (Slab + Percpu over %s; target <= 8192: %s, goal 4096: %s)\n' \
 	"memory per association" "$bpa" "$mem_n" "$(verdict "$bpa" "<=" 8192)" \
 	"$(verdict "$bpa" "<=" 4096)"
-echo "runs marked '!' had a busy host; idle waiting: $waited s of $wait_budget s"
+echo "runs marked '!' had a busy host, '~' a slice of 0.1 s below $steady % of the run's median;"
+echo "  neither counts in the medians; idle waiting: $waited s of $wait_budget s"
 echo "the last figure of each run line is the time since the start, in s"
 if [ -n "$bad_dmesg" ]; then
 	echo "kernel log has warnings:"
