@@ -1478,6 +1478,138 @@ TEST_F(lib, cookie_params_reach_kdtlsd)
 
 /* ---- io_uring helpers --------------------------------------------------------- */
 
+/* One plaintext datagram from @fd within 2 s: its length, or -errno */
+static ssize_t recv_data(int fd, void *buf, size_t len)
+{
+	uint64_t end = ms() + 2000;
+	ssize_t n;
+	int type;
+
+	do {
+		struct pollfd p = { fd, POLLIN, 0 };
+
+		poll(&p, 1, 20);
+		n = kdtls_recv_any(fd, buf, len, NULL, NULL, &type);
+		if (n >= 0 && type != 23)
+			return -EPROTO;
+	} while (n == -EAGAIN && ms() < end);
+	return n;
+}
+
+/* @n records of @seg bytes (the last @len - (n - 1) * @seg) arrive on @fd,
+ * each its own datagram, with @buf's bytes in order */
+static int recv_batch(int fd, const uint8_t *buf, size_t len, size_t seg)
+{
+	static uint8_t got[16384];
+	size_t off;
+	ssize_t n;
+
+	for (off = 0; off < len; off += n) {
+		size_t want = len - off < seg ? len - off : seg;
+
+		n = recv_data(fd, got, sizeof(got));
+		if (n != (ssize_t)want || memcmp(got, buf + off, n)) {
+			fprintf(stderr, "# record at %zu: %zd bytes, want %zu\n",
+				off, n, want);
+			return -1;
+		}
+	}
+	n = recv_data(fd, got, sizeof(got));
+	return n == -EAGAIN ? 0 : -1;
+}
+
+/*
+ * kdtls_write_batch(): records of one size in GSO sends, each record its
+ * own datagram that the peer's kernel opens alone; the default size
+ * follows the path (the MTU hint here); more than 128 records take two
+ * sends; kdtls_prep_send_batch() does the same through io_uring.
+ */
+TEST_F(lib, write_batch)
+{
+	struct kdtls *l = make_listener(self), *c;
+	static uint8_t buf[24007];
+	int rcvbuf = 1 << 20;
+	ssize_t max;
+	size_t i;
+
+	c = make_client(self, "kdtls.test");
+	ASSERT_TRUE(l && c);
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = i * 7 + i / 251;
+	EXPECT_EQ(kdtls_write_batch(c, self->cfd, buf, 100, 10), -ENOTCONN);
+	EXPECT_EQ(kdtls_error(c), KDTLS_ERR_INVALID_OPERATION);
+	EXPECT_EQ(kdtls_max_record_payload(c), -ENOTCONN);
+	EXPECT_EQ(kdtls_batch_max(c, 1200), 0);
+	ASSERT_EQ(kdtls_do_handshake(l, self->sfd), 0);
+	ASSERT_EQ(kdtls_do_handshake(c, self->cfd), 0);
+	pump(self, both_complete, 10000, NULL, NULL);
+	ASSERT_TRUE(both_complete(self));
+	ASSERT_EQ(setsockopt(self->sfd, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+			     sizeof(rcvbuf)), 0);
+
+	/* 20 records of 1200 bytes and one of 7, in one send */
+	ASSERT_EQ(kdtls_write_batch(c, self->cfd, buf, sizeof(buf), 1200),
+		  (ssize_t)sizeof(buf));
+	EXPECT_EQ(kdtls_error(c), KDTLS_ERR_NONE);
+	EXPECT_EQ(recv_batch(self->sfd, buf, sizeof(buf), 1200), 0);
+
+	/* the default size: the largest record the path takes (loopback:
+	 * 2^14), else what the MTU hint leaves after the IP, UDP and record
+	 * headers, the explicit nonce and the tag (AES-GCM: 28 + 37) */
+	EXPECT_EQ(kdtls_max_record_payload(c), 16384);
+	ASSERT_EQ(kdtls_set_mtu_hint(c, 1000), 0);
+	max = kdtls_max_record_payload(c);
+	EXPECT_EQ(max, 1000 - 37);
+	ASSERT_EQ(kdtls_write_batch(c, self->cfd, buf, 5000, 0), 5000);
+	EXPECT_EQ(recv_batch(self->sfd, buf, 5000, max), 0);
+	ASSERT_EQ(kdtls_set_mtu_hint(c, 0), 0);
+
+	/* 130 records: 128 in the first send (UDP_MAX_SEGMENTS), 2 more */
+	EXPECT_EQ(kdtls_batch_max(c, 100), 128 * 100);
+	EXPECT_EQ(kdtls_batch_max(c, 1200), 52 * 1200);	/* 52 x 1237 B */
+	ASSERT_EQ(kdtls_write_batch(c, self->cfd, buf, 13000, 100), 13000);
+	EXPECT_EQ(recv_batch(self->sfd, buf, 13000, 100), 0);
+
+	/* one record goes as a plain datagram */
+	ASSERT_EQ(kdtls_write_batch(c, self->cfd, buf, 900, 1200), 900);
+	EXPECT_EQ(recv_batch(self->sfd, buf, 900, 1200), 0);
+
+	/* bad input: nothing is sent */
+	EXPECT_EQ(kdtls_write_batch(c, self->cfd, buf, 100, 16385), -EMSGSIZE);
+	EXPECT_EQ(kdtls_error(c), KDTLS_ERR_TLS_NON_FATAL);
+	EXPECT_EQ(kdtls_write_batch(c, self->sfd, buf, 100, 10), -EINVAL);
+	EXPECT_EQ(kdtls_error(c), KDTLS_ERR_INVALID_INPUT);
+	EXPECT_EQ(kdtls_write_batch(c, self->cfd, buf, 0, 10), -EINVAL);
+	EXPECT_EQ(kdtls_write_batch(c, self->cfd, NULL, 10, 10), -EINVAL);
+	EXPECT_EQ(kdtls_batch_max(c, 0), 0);
+	EXPECT_EQ(kdtls_batch_max(c, 16385), 0);
+	EXPECT_EQ(recv_data(self->sfd, buf, sizeof(buf)), -EAGAIN);
+
+	/* io_uring: three records in one GSO send */
+	{
+		struct sockaddr_in to = { .sin_family = AF_INET,
+					  .sin_port = htons(self->sport),
+					  .sin_addr.s_addr = htonl(0x7f000001) };
+		char control[KDTLS_BATCH_CMSG_SPACE];
+		struct io_uring_cqe *cqe;
+		struct io_uring ring;
+		struct msghdr msg;
+		struct iovec iov;
+
+		ASSERT_EQ(io_uring_queue_init(4, &ring, 0), 0);
+		kdtls_prep_send_batch(io_uring_get_sqe(&ring), self->cfd, &msg,
+				      &iov, control, buf, 3 * 1200, 1200,
+				      (void *)&to, sizeof(to));
+		ASSERT_EQ(io_uring_submit_and_wait(&ring, 1), 1);
+		ASSERT_EQ(io_uring_peek_cqe(&ring, &cqe), 0);
+		EXPECT_EQ(cqe->res, 3 * 1200);
+		io_uring_cqe_seen(&ring, cqe);
+		io_uring_queue_exit(&ring);
+	}
+	EXPECT_EQ(recv_batch(self->sfd, buf, 3 * 1200, 1200), 0);
+	kdtls_free(c);
+}
+
 TEST_F(lib, uring_multishot_recvmsg)
 {
 	struct kdtls *l = make_listener(self), *c;

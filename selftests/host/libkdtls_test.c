@@ -18,6 +18,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <netinet/udp.h>
 
 #include "harness.h"
 #include "internal.h"
@@ -1084,6 +1085,139 @@ TEST_F(fake, read_bounded_drops_counted)
 
 /* No buffer that held the private key goes back to the allocator
  * unwiped: the configuration, the request arguments, the request line. */
+/* A receiving socket on 127.0.0.1 with UDP_GRO: one read per GSO send */
+static int gro_socket(uint16_t *port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_addr.s_addr = htonl(0x7f000001) };
+	socklen_t l = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0), one = 1;
+
+	if (fd < 0 || bind(fd, (void *)&sin, sizeof(sin)) ||
+	    getsockname(fd, (void *)&sin, &l) ||
+	    setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof(one))) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	*port = ntohs(sin.sin_port);
+	return fd;
+}
+
+/* One send as @fd got it: its length, the segment size in *seg (0 for a
+ * plain datagram), or -errno */
+static ssize_t gro_read(int fd, void *buf, size_t len, int *seg)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { buf, len };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+			     .msg_control = cbuf,
+			     .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	for (int i = 0; i < 100; i++) {
+		n = recvmsg(fd, &mh, 0);
+		if (n >= 0 || errno != EAGAIN)
+			break;
+		usleep(2000);
+	}
+	if (n < 0)
+		return -errno;
+	*seg = 0;
+	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+		if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO)
+			memcpy(seg, CMSG_DATA(cm), sizeof(*seg));
+	return n;
+}
+
+/*
+ * kdtls_write_batch() on the host: no kernel record layer, so the GSO
+ * sends reach a UDP_GRO socket as they were made, and show how the library
+ * cut the batch: the segment size it chose, the records per send (at most
+ * 128 and 65507 bytes sealed), a single record without GSO, and the bad
+ * input it refuses without sending.
+ */
+TEST_F(fake, write_batch_cuts)
+{
+	static uint8_t buf[40000], got[70000];
+	struct kdtls *d;
+	char addr[32];
+	uint16_t port;
+	int rfd, seg;
+	size_t i;
+
+	rfd = gro_socket(&port);
+	ASSERT_GE(rfd, 0);
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = i * 13 + i / 256;
+	ASSERT_EQ(kdtls_new(self->ctx, KDTLS_MODE_CLIENT, &d), 0);
+	snprintf(addr, sizeof(addr), "127.0.0.1");
+	ASSERT_EQ(kdtls_set_peer_str(d, addr, port, "good.name"), 0);
+	EXPECT_EQ(kdtls_write_batch(d, self->udp, buf, 10, 5), -ENOTCONN);
+	EXPECT_EQ(kdtls_error(d), KDTLS_ERR_INVALID_OPERATION);
+	ASSERT_EQ(kdtls_do_handshake(d, self->udp), 0);
+	for (i = 0; i < 100 && kdtls_handshake_state(d) !=
+	     KDTLS_HANDSHAKE_COMPLETE; i++) {
+		kdtls_ctx_dispatch(self->ctx);
+		usleep(2000);
+	}
+	ASSERT_EQ(kdtls_handshake_state(d), KDTLS_HANDSHAKE_COMPLETE);
+	ASSERT_EQ(strcmp(kdtls_session_kernel_cipher(d), "aes-128-gcm"), 0);
+
+	/* loopback's MTU is 65536: the 2^14 cap */
+	EXPECT_EQ(kdtls_max_record_payload(d), 16384);
+	/* the per-send limits, AES-GCM's 37 bytes per record */
+	EXPECT_EQ(kdtls_batch_max(d, 100), 128 * 100);
+	EXPECT_EQ(kdtls_batch_max(d, 1200), 52 * 1200);
+	EXPECT_EQ(kdtls_batch_max(d, 16384), 3 * 16384);
+	EXPECT_EQ(kdtls_batch_max(d, 0), 0);
+	EXPECT_EQ(kdtls_batch_max(d, 16385), 0);
+
+	/* 40000 bytes of 1200: 34 records, 52 fit a send, so one send */
+	ASSERT_EQ(kdtls_write_batch(d, self->udp, buf, 40000, 1200), 40000);
+	ASSERT_EQ(gro_read(rfd, got, sizeof(got), &seg), 40000);
+	EXPECT_EQ(seg, 1200);
+	EXPECT_EQ(memcmp(got, buf, 40000), 0);
+
+	/* 130 records of 100: 128, then 2 */
+	ASSERT_EQ(kdtls_write_batch(d, self->udp, buf, 13000, 100), 13000);
+	ASSERT_EQ(gro_read(rfd, got, sizeof(got), &seg), 12800);
+	EXPECT_EQ(seg, 100);
+	EXPECT_EQ(memcmp(got, buf, 12800), 0);
+	ASSERT_EQ(gro_read(rfd, got, sizeof(got), &seg), 200);
+	EXPECT_EQ(seg, 100);
+	EXPECT_EQ(memcmp(got, buf + 12800, 200), 0);
+
+	/* the default size with an MTU hint: 1000 - 37 */
+	ASSERT_EQ(kdtls_set_mtu_hint(d, 1000), 0);
+	EXPECT_EQ(kdtls_max_record_payload(d), 963);
+	ASSERT_EQ(kdtls_write_batch(d, self->udp, buf, 3000, 0), 3000);
+	ASSERT_EQ(gro_read(rfd, got, sizeof(got), &seg), 3000);
+	EXPECT_EQ(seg, 963);
+	EXPECT_EQ(memcmp(got, buf, 3000), 0);
+
+	/* one record: a plain datagram */
+	ASSERT_EQ(kdtls_write_batch(d, self->udp, buf, 963, 0), 963);
+	ASSERT_EQ(gro_read(rfd, got, sizeof(got), &seg), 963);
+	EXPECT_EQ(seg, 0);
+
+	/* bad input: refused, nothing sent */
+	EXPECT_EQ(kdtls_write_batch(d, self->udp, buf, 1000, 16385),
+		  -EMSGSIZE);
+	EXPECT_EQ(kdtls_error(d), KDTLS_ERR_TLS_NON_FATAL);
+	EXPECT_EQ(kdtls_write_batch(d, self->udp, buf, 0, 100), -EINVAL);
+	EXPECT_EQ(kdtls_write_batch(d, self->udp, NULL, 10, 100), -EINVAL);
+	EXPECT_EQ(kdtls_write_batch(d, rfd, buf, 10, 100), -EINVAL);
+	EXPECT_EQ(kdtls_error(d), KDTLS_ERR_INVALID_INPUT);
+	EXPECT_EQ(kdtls_write_batch(NULL, self->udp, buf, 10, 100), -EINVAL);
+	EXPECT_EQ(kdtls_max_record_payload(NULL), -EINVAL);
+	EXPECT_EQ(kdtls_batch_max(NULL, 100), 0);
+	EXPECT_EQ(gro_read(rfd, got, sizeof(got), &seg), -EAGAIN);
+	close(rfd);
+	kdtls_free(d);
+}
+
 TEST_F(fake, private_key_wiped)
 {
 	struct kdtls_config cfg;

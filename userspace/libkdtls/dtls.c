@@ -200,6 +200,7 @@ KDTLS_EXPORT int kdtls_set_peer(struct kdtls *d, const struct sockaddr *addr,
 	memset(&d->peer, 0, sizeof(d->peer));
 	memcpy(&d->peer, addr, addr->sa_family == AF_INET ?
 	       sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
+	d->path_payload_ms = 0;		/* another path */
 	kdtls_err_clear(&d->err);
 	return 0;
 }

@@ -160,6 +160,8 @@ struct kdtls {
 	void *psk_user;
 	bool announced;			/* NEW_PEER sent (server peers) */
 	unsigned long long rx_dropped;	/* kdtls_dropped_datagrams() */
+	uint16_t path_payload;		/* largest UDP payload to the peer */
+	uint64_t path_payload_ms;	/* when it was read (CLOCK_MONOTONIC) */
 };
 
 void kdtls_dtls_event(struct kdtls_ctx *ctx, struct kdtls_msg *m);

@@ -7,6 +7,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <netinet/udp.h>
 #include <linux/kdtls.h>
 #include <linux/io_uring.h>
 
@@ -125,6 +128,220 @@ KDTLS_EXPORT ssize_t kdtls_write_datagram(struct kdtls *d, int fd,
 	}
 	kdtls_err_clear(&d->err);
 	return n;
+}
+
+/* ---- batches (UDP GSO) ------------------------------------------------ */
+
+#define MAX_PLAINTEXT	16384	/* 2^14, RFC 6347 4.1 */
+#define MAX_WIRE	65507	/* the largest UDP payload over IPv4 */
+#define MAX_SEGMENTS	128	/* UDP_MAX_SEGMENTS, <linux/udp.h> */
+#define PATH_FRESH_MS	1000
+
+/* A record's expansion under the session's kernel cipher: the 13-byte
+ * header, the 8-byte explicit nonce of the AES suites (RFC 5288, RFC
+ * 6655; ChaCha20-Poly1305 has none, RFC 7905) and the tag. */
+static size_t record_overhead(const struct kdtls *d)
+{
+	if (!strcmp(d->kcipher, "chacha20-poly1305"))
+		return 13 + 16;
+	if (!strcmp(d->kcipher, "aes-128-ccm-8"))
+		return 13 + 8 + 8;
+	return 13 + 8 + 16;
+}
+
+static bool peer_is_v4(const struct kdtls *d)
+{
+	const struct sockaddr_in6 *s6 = (const void *)&d->peer;
+
+	return d->peer.ss_family == AF_INET ||
+	       IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr);
+}
+
+static socklen_t peer_len(const struct kdtls *d)
+{
+	return d->peer.ss_family == AF_INET ? sizeof(struct sockaddr_in) :
+					      sizeof(struct sockaddr_in6);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return ts.tv_sec * 1000ull + ts.tv_nsec / 1000000;
+}
+
+/*
+ * The route's MTU to the peer (IP_MTU/IPV6_MTU, which include what path
+ * MTU discovery learned) less the IP and UDP headers: from the
+ * application's socket if it is connected, else from a socket of our own
+ * connected to the peer (connect() on UDP sends nothing).  0 if unknown.
+ */
+static size_t path_payload(const struct kdtls *d, int fd)
+{
+	bool v6 = d->peer.ss_family == AF_INET6;
+	int mtu = 0, s = -1;
+	socklen_t l = sizeof(mtu);
+
+	if (getsockopt(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP,
+		       v6 ? IPV6_MTU : IP_MTU, &mtu, &l)) {
+		s = socket(d->peer.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		l = sizeof(mtu);
+		if (s < 0 || connect(s, (const void *)&d->peer, peer_len(d)) ||
+		    getsockopt(s, v6 ? IPPROTO_IPV6 : IPPROTO_IP,
+			       v6 ? IPV6_MTU : IP_MTU, &mtu, &l))
+			mtu = 0;
+		if (s >= 0)
+			close(s);
+	}
+	mtu -= peer_is_v4(d) ? 20 + 8 : 40 + 8;
+	return mtu > 0 ? (mtu < MAX_WIRE ? mtu : MAX_WIRE) : 0;
+}
+
+/* The largest record plaintext to the peer; 0 if none fits.  @fresh: read
+ * the path again whatever the cache says. */
+static size_t max_payload(struct kdtls *d, bool fresh)
+{
+	size_t wire, ovh = record_overhead(d);
+	uint64_t t = now_ms();
+
+	if (d->mtu) {
+		wire = d->mtu;
+	} else {
+		if (fresh || !d->path_payload_ms ||
+		    t - d->path_payload_ms >= PATH_FRESH_MS) {
+			d->path_payload = path_payload(d, d->sock->fd);
+			d->path_payload_ms = t ? t : 1;
+		}
+		wire = d->path_payload;
+	}
+	if (wire <= ovh)
+		return 0;
+	return wire - ovh < MAX_PLAINTEXT ? wire - ovh : MAX_PLAINTEXT;
+}
+
+static int check_encrypted(struct kdtls *d)
+{
+	if (d->state != KDTLS_HANDSHAKE_COMPLETE || !d->sock)
+		return kdtls_err_set(&d->err, KDTLS_ERR_INVALID_OPERATION,
+				     -ENOTCONN, "not encrypted");
+	return 0;
+}
+
+KDTLS_EXPORT ssize_t kdtls_max_record_payload(struct kdtls *d)
+{
+	size_t n;
+	int err;
+
+	if (!d)
+		return -EINVAL;
+	err = check_encrypted(d);
+	if (err)
+		return err;
+	n = max_payload(d, false);
+	if (!n)
+		return kdtls_err_set(&d->err, KDTLS_ERR_SOCKET, -EHOSTUNREACH,
+				     "no route to the peer");
+	kdtls_err_clear(&d->err);
+	return n;
+}
+
+KDTLS_EXPORT size_t kdtls_batch_max(const struct kdtls *d, size_t seg)
+{
+	size_t k;
+
+	if (!d || d->state != KDTLS_HANDSHAKE_COMPLETE || !d->sock || !seg ||
+	    seg > MAX_PLAINTEXT)
+		return 0;
+	k = MAX_WIRE / (seg + record_overhead(d));
+	return (k < MAX_SEGMENTS ? k : MAX_SEGMENTS) * seg;
+}
+
+/* One send of @len bytes, records of @seg bytes: 0 or -errno */
+static int send_batch(struct kdtls *d, int fd, const uint8_t *buf,
+		      size_t len, uint16_t seg)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { (void *)buf, len };
+	struct msghdr mh = {
+		.msg_name = &d->peer, .msg_namelen = peer_len(d),
+		.msg_iov = &iov, .msg_iovlen = 1,
+	};
+	struct cmsghdr *cm;
+
+	if (len > seg) {		/* one record goes without GSO */
+		mh.msg_control = u.buf;
+		mh.msg_controllen = sizeof(u.buf);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_UDP;
+		cm->cmsg_type = UDP_SEGMENT;
+		cm->cmsg_len = CMSG_LEN(sizeof(seg));
+		memcpy(CMSG_DATA(cm), &seg, sizeof(seg));
+	}
+	if (sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		return -errno;
+	return 0;
+}
+
+KDTLS_EXPORT ssize_t kdtls_write_batch(struct kdtls *d, int fd,
+				       const void *buf, size_t len,
+				       size_t seg)
+{
+	const uint8_t *p = buf;
+	bool retried = false, auto_seg = !seg;
+	size_t done = 0, max, path;
+	int err;
+
+	if (!d)
+		return -EINVAL;
+	err = check_encrypted(d);
+	if (err)
+		return err;
+	if (!on_sock(d, fd) || !len || !buf)
+		return kdtls_err_set(&d->err, KDTLS_ERR_INVALID_INPUT, -EINVAL,
+				     "not the connection's socket or no data");
+	if (auto_seg)
+		seg = max_payload(d, false);
+	if (!seg || seg > MAX_PLAINTEXT || !kdtls_batch_max(d, seg))
+		return kdtls_err_set(&d->err, KDTLS_ERR_TLS_NON_FATAL, -EMSGSIZE,
+				     "records of %zu bytes do not fit (at most %d)",
+				     seg, MAX_PLAINTEXT);
+	while (done < len) {
+		max = kdtls_batch_max(d, seg);
+		if (max > len - done)
+			max = len - done;
+		err = send_batch(d, fd, p + done, max, seg);
+		if (!err) {
+			done += max;
+			continue;
+		}
+		/* UDP refuses GSO segments larger than the route's MTU with
+		 * EINVAL: the path may have shrunk since it was read */
+		if ((err == -EINVAL || err == -EMSGSIZE) && max > seg) {
+			path = max_payload(d, true);
+			if (auto_seg && !retried && path && path < seg) {
+				seg = path;
+				retried = true;
+				continue;
+			}
+			if (path < seg)
+				err = -EMSGSIZE;
+		}
+		break;
+	}
+	if (done) {
+		kdtls_err_clear(&d->err);
+		return done;
+	}
+	if (err == -EMSGSIZE)
+		return kdtls_err_set(&d->err, KDTLS_ERR_TLS_NON_FATAL, err,
+				     "records of %zu bytes do not fit the path or the association",
+				     seg);
+	return kdtls_err_set(&d->err, KDTLS_ERR_SOCKET, err, "send: %s",
+			     strerror(-err));
 }
 
 KDTLS_EXPORT ssize_t kdtls_recv_any(int fd, void *buf, size_t len,

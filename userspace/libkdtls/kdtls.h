@@ -294,7 +294,9 @@ void kdtls_cookie_generator_params(const struct kdtls *dtls,
 
 /* setMtuHint / mtuHint: largest UDP payload of handshake datagrams; 0
  * (default) lets kdtlsd choose; otherwise 256-65507 (-EINVAL).  Read when
- * the socket is handed to kdtlsd (first handshake on it). */
+ * the socket is handed to kdtlsd (first handshake on it).  Also the
+ * datagram size kdtls_max_record_payload() works from, read at each call
+ * (0: the route's MTU to the peer). */
 int kdtls_set_mtu_hint(struct kdtls *dtls, uint16_t mtu);
 uint16_t kdtls_mtu_hint(const struct kdtls *dtls);
 
@@ -354,6 +356,35 @@ enum kdtls_protocol kdtls_session_protocol(const struct kdtls *dtls);
  */
 ssize_t kdtls_write_datagram(struct kdtls *dtls, int udp_fd, const void *buf,
 			     size_t len);
+
+/*
+ * A batch of records in as few sends as possible (UDP GSO, one sealed
+ * record per GSO segment; Documentation/kdtls.rst, "Batches").
+ *
+ * kdtls_max_record_payload: the largest plaintext of one record that fits
+ * one datagram to the peer: the MTU hint if set (kdtls_set_mtu_hint()),
+ * else the route's MTU to the peer as the kernel knows it (path MTU
+ * discovery included; read again after a second), less the IP and UDP
+ * headers and the record's expansion under the session's cipher (29 to 37
+ * bytes), at most 16384.  -ENOTCONN (INVALID_OPERATION) if not encrypted.
+ *
+ * kdtls_batch_max: how much plaintext one send of records of @seg bytes
+ * carries at most: 128 records (UDP_MAX_SEGMENTS) and 65507 bytes on the
+ * wire; 0 if not encrypted or if one record of @seg bytes does not fit.
+ *
+ * kdtls_write_batch: send @len bytes of plaintext as records of @seg bytes
+ * each, the last one shorter if need be (@seg 0: kdtls_max_record_payload(),
+ * read afresh once if the path shrank under it), in sends of at most
+ * kdtls_batch_max() bytes.  Returns @len, or the bytes of the sends made
+ * before one failed (then the error comes again on the next call); with
+ * none made, the error of kdtls_write_datagram(), and -EMSGSIZE
+ * (TLS_NON_FATAL) when a record of @seg bytes does not fit the path or the
+ * association's max-payload.
+ */
+ssize_t kdtls_max_record_payload(struct kdtls *dtls);
+size_t kdtls_batch_max(const struct kdtls *dtls, size_t seg);
+ssize_t kdtls_write_batch(struct kdtls *dtls, int udp_fd, const void *buf,
+			  size_t len, size_t seg);
 
 /*
  * decryptDatagram: receive one datagram of plaintext from udp_fd
@@ -454,6 +485,10 @@ const char *kdtls_verifier_error_string(const struct kdtls_verifier *v);
  *   kdtls_prep_sendto()     one plaintext datagram to a peer (the kernel
  *                           seals it): io_uring_prep_sendmsg with the
  *                           address in msg (caller keeps msg, iov alive)
+ *   kdtls_prep_send_batch() records of seg bytes in one GSO send (at most
+ *                           kdtls_batch_max() bytes): as kdtls_prep_sendto()
+ *                           with a UDP_SEGMENT cmsg in control (caller keeps
+ *                           it alive too)
  *   kdtls_prep_recvmsg()    one datagram with room for the kdtls cmsg
  *   kdtls_prep_recvmsg_multishot()  multishot RECVMSG from a provided
  *                           buffer ring (io_uring_setup_buf_ring group)
@@ -461,6 +496,14 @@ const char *kdtls_verifier_error_string(const struct kdtls_verifier *v);
  *                           address, record type (SOL_KDTLS cmsg)
  */
 #define KDTLS_CMSG_SPACE	64	/* control room for the kdtls cmsgs */
+#ifndef SOL_UDP
+#define SOL_UDP			17	/* <netinet/udp.h> */
+#endif
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT		103	/* <linux/udp.h>, <netinet/udp.h> */
+#endif
+/* control room for kdtls_prep_send_batch(): CMSG_SPACE(sizeof(uint16_t)) */
+#define KDTLS_BATCH_CMSG_SPACE	24
 
 struct kdtls_rx {
 	const void *data;		/* payload */
@@ -495,6 +538,26 @@ static inline void kdtls_prep_sendto(struct io_uring_sqe *sqe, int udp_fd,
 	*msg = (struct msghdr){ .msg_name = (void *)to, .msg_namelen = tolen,
 				.msg_iov = iov, .msg_iovlen = 1 };
 	io_uring_prep_sendmsg(sqe, udp_fd, msg, 0);
+}
+
+static inline void kdtls_prep_send_batch(struct io_uring_sqe *sqe,
+					 int udp_fd, struct msghdr *msg,
+					 struct iovec *iov,
+					 void *control /* KDTLS_BATCH_CMSG_SPACE */,
+					 const void *buf, size_t len,
+					 uint16_t seg,
+					 const struct sockaddr *to,
+					 socklen_t tolen)
+{
+	struct cmsghdr *cm = (struct cmsghdr *)control;
+
+	kdtls_prep_sendto(sqe, udp_fd, msg, iov, buf, len, to, tolen);
+	msg->msg_control = control;
+	msg->msg_controllen = CMSG_SPACE(sizeof(seg));
+	cm->cmsg_level = SOL_UDP;
+	cm->cmsg_type = UDP_SEGMENT;
+	cm->cmsg_len = CMSG_LEN(sizeof(seg));
+	*(uint16_t *)CMSG_DATA(cm) = seg;	/* CMSG_DATA is aligned */
 }
 
 static inline void kdtls_prep_recvmsg(struct io_uring_sqe *sqe, int udp_fd,
