@@ -57,7 +57,7 @@ vm_kver		 = $(lastword $(kvers))
 
 # Everything the build, the tests and the VM need, on a fresh Debian 12.
 # (No tshark: its debconf question stops a non-interactive install.)
-DEB_PACKAGES	:= gcc make bc flex bison pkg-config kmod cpio xz-utils \
+DEB_PACKAGES	:= gcc g++ make bc flex bison pkg-config kmod cpio xz-utils \
 		   libelf-dev sparse clang llvm libclang-rt-14-dev \
 		   linux-image-amd64 linux-headers-amd64 \
 		   linux-image-6.12-amd64 linux-headers-6.12-amd64 \

@@ -527,6 +527,8 @@ int kdtls_recvmsg_out_parse(const void *buf, size_t buf_len,
 			    const struct msghdr *msg, struct kdtls_rx *rx);
 
 #ifdef LIB_URING_H
+#include <string.h>
+
 static inline void kdtls_prep_sendto(struct io_uring_sqe *sqe, int udp_fd,
 				     struct msghdr *msg, struct iovec *iov,
 				     const void *buf, size_t len,
@@ -535,8 +537,11 @@ static inline void kdtls_prep_sendto(struct io_uring_sqe *sqe, int udp_fd,
 {
 	iov->iov_base = (void *)buf;
 	iov->iov_len = len;
-	*msg = (struct msghdr){ .msg_name = (void *)to, .msg_namelen = tolen,
-				.msg_iov = iov, .msg_iovlen = 1 };
+	memset(msg, 0, sizeof(*msg));
+	msg->msg_name = (void *)to;
+	msg->msg_namelen = tolen;
+	msg->msg_iov = iov;
+	msg->msg_iovlen = 1;
 	io_uring_prep_sendmsg(sqe, udp_fd, msg, 0);
 }
 
@@ -568,11 +573,13 @@ static inline void kdtls_prep_recvmsg(struct io_uring_sqe *sqe, int udp_fd,
 {
 	iov->iov_base = buf;
 	iov->iov_len = len;
-	*msg = (struct msghdr){ .msg_name = from,
-				.msg_namelen = sizeof(*from),
-				.msg_iov = iov, .msg_iovlen = 1,
-				.msg_control = control,
-				.msg_controllen = KDTLS_CMSG_SPACE };
+	memset(msg, 0, sizeof(*msg));
+	msg->msg_name = from;
+	msg->msg_namelen = sizeof(*from);
+	msg->msg_iov = iov;
+	msg->msg_iovlen = 1;
+	msg->msg_control = control;
+	msg->msg_controllen = KDTLS_CMSG_SPACE;
 	io_uring_prep_recvmsg(sqe, udp_fd, msg, 0);
 }
 
@@ -583,8 +590,9 @@ static inline void kdtls_prep_recvmsg_multishot(struct io_uring_sqe *sqe,
 						struct msghdr *msg,
 						int buf_group)
 {
-	*msg = (struct msghdr){ .msg_namelen = sizeof(struct sockaddr_storage),
-				.msg_controllen = KDTLS_CMSG_SPACE };
+	memset(msg, 0, sizeof(*msg));
+	msg->msg_namelen = sizeof(struct sockaddr_storage);
+	msg->msg_controllen = KDTLS_CMSG_SPACE;
 	io_uring_prep_recvmsg_multishot(sqe, udp_fd, msg, 0);
 	sqe->flags |= IOSQE_BUFFER_SELECT;
 	sqe->buf_group = buf_group;
