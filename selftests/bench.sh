@@ -69,7 +69,8 @@
 #    with a target has fewer than 3 such rounds, another round follows, up
 #    to KDTLS_BENCH_MAX_RUNS (10) in all, each with 20 s more of waiting.
 #  - E = D * (1/U + 1/A), D a kdtls rate and U the plain UDP rate of the
-#    same mode (K0/U0, K1/U1, K2/U2): the fraction of the bound "the UDP
+#    same mode in the same round (K0/U0, K1/U1, K2/U2; the median over the
+#    rounds as for the ratios, and from the medians next to it): the fraction of the bound "the UDP
 #    cost of the mode plus one seal per record" that kdtls reaches.  With
 #    one vCPU, seal and open share the CPU, so E cannot exceed
 #    (1/U + 1/A) / (1/U + 2/A); that ceiling is printed as well.
@@ -456,6 +457,8 @@ verdict()
 # (KIND "all").  The two run one after the other (MODES), so a host that
 # slows down for a minute slows both; the ratio of the medians would take
 # A's and B's medians from different rounds.
+# With a third argument A (ops/s), the median of E = a * (1/b + 1/A)
+# instead.
 paired()
 {
 	local n list=
@@ -463,7 +466,10 @@ paired()
 	for ((n = 1; n <= runs; n++)); do
 		list+="${ROUND[$1,$n]}:${ROUND[$2,$n]}:$((${QUIET[$1,$n]:-0} & ${QUIET[$2,$n]:-0})) "
 	done
-	echo "$list" | awk '
+	echo "$list" | awk -v A="${3:-0}" '
+		function val(a, b) {
+			return A > 0 ? a * (1 / b + 1 / A) : a / b
+		}
 		function med(v, n,   i, j, t) {
 			for (i = 2; i <= n; i++)
 				for (j = i; j > 1 && v[j - 1] > v[j]; j--) {
@@ -474,9 +480,9 @@ paired()
 		{
 			for (i = 1; i <= NF; i++) {
 				split($i, f, ":")
-				all[++na] = f[1] / f[2]
+				all[++na] = val(f[1], f[2])
 				if (f[3])
-					q[++nq] = f[1] / f[2]
+					q[++nq] = val(f[1], f[2])
 			}
 		}
 		END {
@@ -502,8 +508,9 @@ for pair in "K0 U0 1.0" "K1 U1 -" "K2 U2 1.6"; do
 	read -r k u t <<<"$pair"
 	d=${MED[$k]} uu=${MED[$u]}
 	read -r r pn pk <<<"$(paired "$k" O)"
+	read -r e en ek <<<"$(paired "$k" "$u" "$A")"
 	rm=$(awk -v d="$d" -v o="$o" 'BEGIN { printf "%.3f", d / o }')
-	e=$(awk -v d="$d" -v u="$uu" -v a="$A" 'BEGIN { printf "%.3f", d * (1 / u + 1 / a) }')
+	em=$(awk -v d="$d" -v u="$uu" -v a="$A" 'BEGIN { printf "%.3f", d * (1 / u + 1 / a) }')
 	if [ "$t" = - ]; then
 		tr="(no target)"
 	else
@@ -513,6 +520,7 @@ for pair in "K0 U0 1.0" "K1 U1 -" "K2 U2 1.6"; do
 	printf '%-24s   (%s; ratio of the medians %s)\n' "" "$(rounds "$pn" "$pk")" "$rm"
 	printf '%-24s E = %s   (target >= 0.85: %s; E = D x (1/U + 1/A), U = %s)\n' \
 		"" "$e" "$(verdict "$e" ">=" 0.85)" "${NAME[$u]}"
+	printf '%-24s   (%s; from the medians %s)\n' "" "$(rounds "$en" "$ek")" "$em"
 	if [ "$ncpu" = 1 ]; then
 		awk -v u="$uu" -v a="$A" 'BEGIN {
 			printf "%-24s 1-vCPU ceiling of E: (1/U + 1/A) / (1/U + 2/A) = %.3f\n",
