@@ -1140,6 +1140,22 @@ static ssize_t gro_read(int fd, void *buf, size_t len, int *seg)
  */
 TEST_F(fake, write_batch_cuts)
 {
+	/* a batch, as the UDP_GRO socket reads its sends */
+	static const struct cut {
+		size_t len, seg;
+		uint16_t hint;
+		size_t sends[2];
+		int gso;		/* segment size of each send; 0: none */
+	} cuts[] = {
+		/* 34 records of 1200: 52 fit a send, so one send */
+		{ 40000, 1200, 0, { 40000 }, 1200 },
+		/* 130 records of 100: 128, then 2 */
+		{ 13000, 100, 0, { 12800, 200 }, 100 },
+		/* the default size under an MTU hint: 1000 - 37 */
+		{ 3000, 0, 1000, { 3000 }, 963 },
+		/* one record: a plain datagram */
+		{ 963, 0, 1000, { 963 }, 0 },
+	};
 	static uint8_t buf[40000], got[70000];
 	struct kdtls *d;
 	char addr[32];
@@ -1174,33 +1190,22 @@ TEST_F(fake, write_batch_cuts)
 	EXPECT_EQ(kdtls_batch_max(d, 0), 0);
 	EXPECT_EQ(kdtls_batch_max(d, 16385), 0);
 
-	/* 40000 bytes of 1200: 34 records, 52 fit a send, so one send */
-	ASSERT_EQ(kdtls_write_batch(d, self->udp, buf, 40000, 1200), 40000);
-	ASSERT_EQ(gro_read(rfd, got, sizeof(got), &seg), 40000);
-	EXPECT_EQ(seg, 1200);
-	EXPECT_EQ(memcmp(got, buf, 40000), 0);
+	for (i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
+		const struct cut *c = &cuts[i];
+		size_t off = 0;
 
-	/* 130 records of 100: 128, then 2 */
-	ASSERT_EQ(kdtls_write_batch(d, self->udp, buf, 13000, 100), 13000);
-	ASSERT_EQ(gro_read(rfd, got, sizeof(got), &seg), 12800);
-	EXPECT_EQ(seg, 100);
-	EXPECT_EQ(memcmp(got, buf, 12800), 0);
-	ASSERT_EQ(gro_read(rfd, got, sizeof(got), &seg), 200);
-	EXPECT_EQ(seg, 100);
-	EXPECT_EQ(memcmp(got, buf + 12800, 200), 0);
-
-	/* the default size with an MTU hint: 1000 - 37 */
-	ASSERT_EQ(kdtls_set_mtu_hint(d, 1000), 0);
-	EXPECT_EQ(kdtls_max_record_payload(d), 963);
-	ASSERT_EQ(kdtls_write_batch(d, self->udp, buf, 3000, 0), 3000);
-	ASSERT_EQ(gro_read(rfd, got, sizeof(got), &seg), 3000);
-	EXPECT_EQ(seg, 963);
-	EXPECT_EQ(memcmp(got, buf, 3000), 0);
-
-	/* one record: a plain datagram */
-	ASSERT_EQ(kdtls_write_batch(d, self->udp, buf, 963, 0), 963);
-	ASSERT_EQ(gro_read(rfd, got, sizeof(got), &seg), 963);
-	EXPECT_EQ(seg, 0);
+		ASSERT_EQ(kdtls_set_mtu_hint(d, c->hint), 0);
+		ASSERT_EQ(kdtls_write_batch(d, self->udp, buf, c->len, c->seg),
+			  (ssize_t)c->len);
+		for (int k = 0; k < 2 && c->sends[k]; k++) {
+			ASSERT_EQ(gro_read(rfd, got, sizeof(got), &seg),
+				  (ssize_t)c->sends[k]);
+			EXPECT_EQ(seg, c->gso);
+			EXPECT_EQ(memcmp(got, buf + off, c->sends[k]), 0);
+			off += c->sends[k];
+		}
+	}
+	EXPECT_EQ(kdtls_max_record_payload(d), 963);	/* 1000 - 37 */
 
 	/* bad input: refused, nothing sent */
 	EXPECT_EQ(kdtls_write_batch(d, self->udp, buf, 1000, 16385),

@@ -220,8 +220,11 @@ static size_t max_payload(struct kdtls *d, bool fresh)
 	return wire - ovh < MAX_PLAINTEXT ? wire - ovh : MAX_PLAINTEXT;
 }
 
+/* 0 if @d can send records, else -errno (and @d's error when there is a @d) */
 static int check_encrypted(struct kdtls *d)
 {
+	if (!d)
+		return -EINVAL;
 	if (d->state != KDTLS_HANDSHAKE_COMPLETE || !d->sock)
 		return kdtls_err_set(&d->err, KDTLS_ERR_INVALID_OPERATION,
 				     -ENOTCONN, "not encrypted");
@@ -233,8 +236,6 @@ KDTLS_EXPORT ssize_t kdtls_max_record_payload(struct kdtls *d)
 	size_t n;
 	int err;
 
-	if (!d)
-		return -EINVAL;
 	err = check_encrypted(d);
 	if (err)
 		return err;
@@ -295,8 +296,6 @@ KDTLS_EXPORT ssize_t kdtls_write_batch(struct kdtls *d, int fd,
 	size_t done = 0, max, path;
 	int err;
 
-	if (!d)
-		return -EINVAL;
 	err = check_encrypted(d);
 	if (err)
 		return err;
