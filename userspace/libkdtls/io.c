@@ -100,6 +100,12 @@ static bool on_sock(const struct kdtls *d, int fd)
 	return d->sock && d->sock->fd == fd;
 }
 
+static socklen_t peer_len(const struct kdtls *d)
+{
+	return d->peer.ss_family == AF_INET ? sizeof(struct sockaddr_in) :
+					      sizeof(struct sockaddr_in6);
+}
+
 KDTLS_EXPORT ssize_t kdtls_write_datagram(struct kdtls *d, int fd,
 					  const void *buf, size_t len)
 {
@@ -114,8 +120,7 @@ KDTLS_EXPORT ssize_t kdtls_write_datagram(struct kdtls *d, int fd,
 		return kdtls_err_set(&d->err, KDTLS_ERR_INVALID_INPUT, -EINVAL,
 				     "not the connection's socket or no data");
 	n = sendto(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL,
-		   (const void *)&d->peer, d->peer.ss_family == AF_INET ?
-		   sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6));
+		   (const void *)&d->peer, peer_len(d));
 	if (n < 0) {
 		int e = errno;
 
@@ -155,12 +160,6 @@ static bool peer_is_v4(const struct kdtls *d)
 
 	return d->peer.ss_family == AF_INET ||
 	       IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr);
-}
-
-static socklen_t peer_len(const struct kdtls *d)
-{
-	return d->peer.ss_family == AF_INET ? sizeof(struct sockaddr_in) :
-					      sizeof(struct sockaddr_in6);
 }
 
 static uint64_t now_ms(void)
