@@ -67,6 +67,7 @@ static const struct nla_policy kdtls_policy[KDTLS_A_MAX + 1] = {
 	[KDTLS_A_SOCK_NUM_ASSOCS]	= KDTLS_REPLY_ONLY,
 	[KDTLS_A_SOCK_AGENT_PORTID]	= KDTLS_REPLY_ONLY,
 	[KDTLS_A_SOCK_STATS]		= KDTLS_REPLY_ONLY,
+	[KDTLS_A_SOCK_GRO]		= NLA_POLICY_MAX(NLA_U8, 1),
 	[KDTLS_A_PEER_ADDR4]		= NLA_POLICY_EXACT_LEN(4),
 	[KDTLS_A_PEER_ADDR6]		= NLA_POLICY_EXACT_LEN(16),
 	[KDTLS_A_PEER_PORT]		= { .type = NLA_BE16 },
@@ -303,6 +304,20 @@ static int kdtls_nl_sock_attach(struct sk_buff *skb, struct genl_info *info)
 				info->extack);
 	if (err)
 		goto out_free_msg;
+	if (info->attrs[KDTLS_A_SOCK_GRO] &&
+	    nla_get_u8(info->attrs[KDTLS_A_SOCK_GRO])) {
+		struct kdtls_sock *ks = kdtls_sock_get(sock->sk);
+
+		/* UDP_GRO cannot fail; attached all the same if it did */
+		if (ks)
+			err = kdtls_sock_reader_gro(ks, true);
+		kdtls_sock_put(ks);
+		if (err) {
+			NL_SET_ERR_MSG(info->extack,
+				       "attached, but UDP GRO could not be turned on");
+			goto out_free_msg;
+		}
+	}
 
 	hdr = genlmsg_put_reply(msg, info, &kdtls_family, 0,
 				KDTLS_CMD_SOCK_ATTACH);
@@ -350,6 +365,12 @@ static int kdtls_nl_sock_set(struct sk_buff *skb, struct genl_info *info)
 	if (info->attrs[KDTLS_A_SOCK_MAX_ASSOCS])
 		max = nla_get_u32(info->attrs[KDTLS_A_SOCK_MAX_ASSOCS]);
 	err = kdtls_sock_set(ks, flags, info->snd_portid, max, info->extack);
+	/* absent: unchanged, so that an agent's sock-set keeps it */
+	if (!err && info->attrs[KDTLS_A_SOCK_GRO]) {
+		bool on = nla_get_u8(info->attrs[KDTLS_A_SOCK_GRO]);
+
+		err = kdtls_sock_reader_gro(ks, on);
+	}
 	kdtls_sock_put(ks);
 	sockfd_put(sock);
 	return err;
@@ -373,6 +394,7 @@ static int kdtls_nl_fill_sock(struct sk_buff *msg, struct kdtls_sock *ks,
 			atomic_read(&ks->num_assocs)) ||
 	    nla_put_u32(msg, KDTLS_A_SOCK_AGENT_PORTID,
 			READ_ONCE(ks->agent_portid)) ||
+	    nla_put_u8(msg, KDTLS_A_SOCK_GRO, READ_ONCE(ks->own_gro)) ||
 	    kdtls_stats_put(msg, KDTLS_A_SOCK_STATS, ks->stats)) {
 		genlmsg_cancel(msg, hdr);
 		return -EMSGSIZE;

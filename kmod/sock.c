@@ -86,6 +86,9 @@ static void kdtls_sock_free_work(struct work_struct *work)
 	rhashtable_free_and_destroy(&ks->assocs, kdtls_sock_free_assoc, NULL);
 	kdtls_scratch_destroy(&ks->tx_scratch);
 	kdtls_scratch_destroy(&ks->rx_scratch);
+	consume_skb(ks->split_skb);
+	mutex_destroy(&ks->split_lock);
+	mutex_destroy(&ks->gro_lock);
 	free_percpu(ks->stats);
 	kfree(ks);
 }
@@ -858,6 +861,32 @@ static u8 *kdtls_recv_direct(struct sk_buff *skb, unsigned int pos,
 }
 
 /*
+ * A segment of a coalesced datagram that is not application data, in
+ * @buf: to the agent (the whole segment, or the plaintext at @off of a
+ * record opened under a known epoch), or dropped without one -- a read of
+ * plaintext cannot carry a record type.
+ */
+static void kdtls_recv_seg_agent(struct kdtls_sock *ks, struct kdtls_assoc *a,
+				 const struct kdtls_peer *peer,
+				 enum kdtls_class cls,
+				 const struct kdtls_hdr *hdr, const u8 *buf,
+				 int off, unsigned int dlen, int plen)
+{
+	u32 portid = READ_ONCE(ks->agent_portid);
+	bool raw = cls == KDTLS_CLASS_AGENT;
+	int err;
+
+	if (!portid) {
+		kdtls_count(ks, a, KDTLS_STAT_DROP_NO_AGENT, 1);
+		return;
+	}
+	err = kdtls_nl_record(ks, portid, peer, hdr->type, buf + (raw ? 0 : off),
+			      raw ? dlen : plen, raw ? NULL : hdr, GFP_KERNEL);
+	kdtls_count(ks, a, err ? KDTLS_STAT_DROP_AGENT_BUSY :
+		    KDTLS_STAT_RX_TO_AGENT, 1);
+}
+
+/*
  * A coalesced datagram (UDP_GRO on): each segment is one record of the same
  * peer.  Every record is opened in this one pass; the reader gets the
  * plaintexts back to back with their size in a UDP_GRO cmsg, as plain UDP
@@ -873,7 +902,8 @@ static u8 *kdtls_recv_direct(struct sk_buff *skb, unsigned int pos,
  * the reader, -EAGAIN when nothing is left for it.
  */
 static int kdtls_recv_batch(struct kdtls_sock *ks, struct kdtls_assoc *a,
-			    struct sk_buff *skb, const struct kdtls_peer *peer,
+			    struct sk_buff *skb, unsigned int start,
+			    const struct kdtls_peer *peer,
 			    const u16 *epochs, unsigned int n,
 			    struct msghdr *msg, size_t len, int flags,
 			    int *addr_len)
@@ -892,7 +922,6 @@ static int kdtls_recv_batch(struct kdtls_sock *ks, struct kdtls_assoc *a,
 	void *ctx = NULL;
 	bool direct;
 	u8 *buf, *h;
-	u32 portid;
 
 	/*
 	 * The segment, the AEAD request sized for the peer's keys, then the
@@ -921,7 +950,7 @@ static int kdtls_recv_batch(struct kdtls_sock *ks, struct kdtls_assoc *a,
 	kdtls_userbuf_pin(src.user, &msg->msg_iter,
 			  direct ? min_t(size_t, len, skb->len) : 0);
 
-	for (pos = 0; pos < skb->len; pos += dlen) {
+	for (pos = start; pos < skb->len; pos += dlen) {
 		dlen = min(seg, skb->len - pos);
 		src.in_user = false;
 		h = direct ? kdtls_recv_direct(skb, pos, dlen, epochs, n, head) :
@@ -941,20 +970,8 @@ static int kdtls_recv_batch(struct kdtls_sock *ks, struct kdtls_assoc *a,
 		if (cls == KDTLS_CLASS_DROP)
 			continue;
 		if (cls != KDTLS_CLASS_DATA) {
-			portid = READ_ONCE(ks->agent_portid);
-			if (!portid) {
-				kdtls_count(ks, a, KDTLS_STAT_DROP_NO_AGENT, 1);
-				continue;
-			}
-			err = kdtls_nl_record(ks, portid, peer, hdr.type,
-					      buf + (cls == KDTLS_CLASS_AGENT ?
-						     0 : off),
-					      cls == KDTLS_CLASS_AGENT ? dlen : plen,
-					      cls == KDTLS_CLASS_AGENT ? NULL : &hdr,
-					      GFP_KERNEL);
-			kdtls_count(ks, a, err ? KDTLS_STAT_DROP_AGENT_BUSY :
-				    KDTLS_STAT_RX_TO_AGENT, 1);
-			err = 0;
+			kdtls_recv_seg_agent(ks, a, peer, cls, &hdr, buf, off,
+					     dlen, plen);
 			continue;
 		}
 		if (!pt_seg)
@@ -997,32 +1014,123 @@ static int kdtls_recv_batch(struct kdtls_sock *ks, struct kdtls_assoc *a,
 }
 
 /*
- * Handle one dequeued datagram.  Return: bytes for the reader, -EAGAIN to
- * drop it and read the next one, or another negative errno for the reader.
+ * The sender of @skb, its association (a reference, or NULL) and the
+ * epochs it can be read under (*@n of them).
+ */
+static struct kdtls_assoc *kdtls_recv_lookup(struct kdtls_sock *ks,
+					     struct sk_buff *skb,
+					     struct kdtls_peer *peer,
+					     u16 *epochs, unsigned int *n)
+{
+	struct kdtls_assoc *a;
+
+	*n = 0;
+	kdtls_peer_from_skb(ks->sk, skb, peer);
+	a = kdtls_assoc_lookup(&ks->assocs, peer);
+	if (a) {
+		rcu_read_lock();
+		*n = kdtls_assoc_rx_epochs(a, epochs);
+		rcu_read_unlock();
+	}
+	return a;
+}
+
+/*
+ * sock-gro: the record at @pos of the coalesced @skb (*@dlen bytes on the
+ * wire), for a reader that takes one datagram per read: opened in the RX
+ * scratch buffer and copied out with UDP's truncation rules.  Return:
+ * bytes for the reader, -EAGAIN when the record was not for it (dropped,
+ * or handed to the agent), or another negative errno.
+ */
+static int kdtls_recv_segment(struct kdtls_sock *ks, struct sk_buff *skb,
+			      unsigned int pos, unsigned int *dlen,
+			      struct msghdr *msg, size_t len, int flags,
+			      int *addr_len)
+{
+	unsigned int seg = skb_shinfo(skb)->gso_size, n;
+	struct kdtls_scratch_ref scratch;
+	size_t ctx_len = 0, data_len;
+	struct kdtls_key *k = NULL;
+	struct kdtls_peer peer;
+	struct kdtls_assoc *a;
+	struct kdtls_hdr hdr;
+	enum kdtls_class cls;
+	int off, plen, ret;
+	u16 epochs[2];
+	u8 *buf;
+
+	*dlen = min(seg, skb->len - pos);
+	a = kdtls_recv_lookup(ks, skb, &peer, epochs, &n);
+	if (n)
+		k = kdtls_assoc_rx_key(a, epochs[0]);
+	if (k) {
+		ctx_len = kdtls_aead_ctx_size(k);
+		kdtls_key_put(k);
+	}
+	data_len = L1_CACHE_ALIGN(seg);
+	ret = -EAGAIN;
+	if (kdtls_scratch_get(&ks->rx_scratch, data_len + ctx_len,
+			      GFP_KERNEL_ACCOUNT, &scratch)) {
+		kdtls_count(ks, a, KDTLS_STAT_DROP_NOMEM, 1);
+		goto out_put_assoc;
+	}
+	buf = scratch.buf;
+	if (skb_copy_bits(skb, pos, buf, *dlen)) {
+		kdtls_count(ks, a, KDTLS_STAT_DROP_MALFORMED, 1);
+		goto out_put_scratch;
+	}
+	cls = kdtls_recv_open(ks, a, epochs, n, buf, *dlen, NULL, &hdr, &off,
+			      &plen, ctx_len ? buf + data_len : NULL, ctx_len);
+	if (cls == KDTLS_CLASS_AGENT || cls == KDTLS_CLASS_SEALED)
+		kdtls_recv_seg_agent(ks, a, &peer, cls, &hdr, buf, off, *dlen,
+				     plen);
+	if (cls != KDTLS_CLASS_DATA)
+		goto out_wipe;
+
+	ret = min_t(size_t, plen, len);
+	if (plen > len)
+		msg->msg_flags |= MSG_TRUNC;
+	if (memcpy_to_msg(msg, buf + off, ret)) {
+		ret = -EFAULT;
+		goto out_wipe;
+	}
+	if (flags & MSG_TRUNC)
+		ret = plen;
+	kdtls_recv_name(ks->sk, skb, msg, addr_len);
+	kdtls_recv_cmsgs(ks->sk, skb, msg);
+	kdtls_count(ks, a, KDTLS_STAT_RX_RECORDS, 1);
+	kdtls_count(ks, a, KDTLS_STAT_RX_BYTES, plen);
+out_wipe:
+	/* the buffer outlives the call: no plaintext left in it */
+	memzero_explicit(buf, data_len);
+out_put_scratch:
+	kdtls_scratch_put(&scratch);
+out_put_assoc:
+	kdtls_assoc_put(a);
+	return ret;
+}
+
+/*
+ * Handle one dequeued datagram (a coalesced one from its byte @start on).
+ * Return: bytes for the reader, -EAGAIN to drop it and read the next one,
+ * or another negative errno for the reader.
  */
 static int kdtls_recv_one(struct kdtls_sock *ks, struct sk_buff *skb,
-			  struct msghdr *msg, size_t len, int flags,
-			  int *addr_len)
+			  unsigned int start, struct msghdr *msg, size_t len,
+			  int flags, int *addr_len)
 {
-	struct kdtls_assoc *a = NULL;
+	struct kdtls_assoc *a;
 	enum kdtls_class cls;
 	struct kdtls_peer peer;
 	struct kdtls_hdr hdr;
 	u16 epochs[2];
-	unsigned int n = 0;
+	unsigned int n;
 	int off, plen, ret;
 
-	kdtls_peer_from_skb(ks->sk, skb, &peer);
-	a = kdtls_assoc_lookup(&ks->assocs, &peer);
-	if (a) {
-		rcu_read_lock();
-		n = kdtls_assoc_rx_epochs(a, epochs);
-		rcu_read_unlock();
-	}
-
+	a = kdtls_recv_lookup(ks, skb, &peer, epochs, &n);
 	if (skb_is_gso(skb) && skb_shinfo(skb)->gso_size) {
-		ret = kdtls_recv_batch(ks, a, skb, &peer, epochs, n, msg, len,
-				       flags, addr_len);
+		ret = kdtls_recv_batch(ks, a, skb, start, &peer, epochs, n,
+				       msg, len, flags, addr_len);
 		goto out;
 	}
 
@@ -1063,6 +1171,104 @@ out:
 	return ret;
 }
 
+/*
+ * One read's worth of the datagram @head at the head of the receive queue
+ * (peeked: the reference is ours), under split_lock.  A coalesced datagram
+ * for a reader that has not set UDP_GRO gives one record and stays queued
+ * until its last; anything else is dequeued and read as usual (a coalesced
+ * one from the cursor on, should the reader have set UDP_GRO in between).
+ */
+static int kdtls_recv_head(struct kdtls_sock *ks, struct sk_buff *head,
+			   struct msghdr *msg, size_t len, int flags,
+			   int *addr_len)
+{
+	bool split = skb_is_gso(head) && skb_shinfo(head)->gso_size &&
+		     !READ_ONCE(ks->app_gro);
+	struct sock *sk = ks->sk;
+	unsigned int start, dlen;
+	struct sk_buff *skb;
+	int off = 0, err = 0, e;
+
+	if (head != ks->split_skb) {
+		consume_skb(ks->split_skb);
+		ks->split_skb = NULL;
+		ks->split_pos = 0;
+	}
+	start = ks->split_pos;
+	if (split) {
+		if (!ks->split_skb)
+			ks->split_skb = skb_get(head);
+		err = kdtls_recv_segment(ks, head, start, &dlen, msg, len,
+					 flags, addr_len);
+		ks->split_pos += dlen;
+		if (ks->split_pos < head->len) {
+			consume_skb(head);
+			return err;
+		}
+	}
+	consume_skb(head);	/* the queue (and split_skb) still hold it */
+
+	/* every dequeue is under split_lock: this takes @head */
+	skb = __skb_recv_udp(sk, flags | MSG_DONTWAIT, &off, &e);
+	if (!skb)
+		return -EAGAIN;
+	consume_skb(ks->split_skb);
+	ks->split_skb = NULL;
+	ks->split_pos = 0;
+	if (WARN_ON_ONCE(skb != head)) {
+		split = false;		/* read it whole, lose nothing */
+		start = 0;
+	}
+	if (split) {
+		skb_consume_udp(sk, skb, 0);
+		return err;
+	}
+	err = kdtls_recv_one(ks, skb, start, msg, len, flags, addr_len);
+	if (err == -EAGAIN)
+		kfree_skb(skb);
+	else
+		skb_consume_udp(sk, skb, err > 0 ? err : 0);
+	return err;
+}
+
+/*
+ * sock-gro (kdtls_sock_reader_gro()): UDP coalesces datagrams for the
+ * socket, and a reader that did not set UDP_GRO still gets one record per
+ * read.  A coalesced datagram stays at the head of the receive queue,
+ * where poll() sees it, until its last record has been read; split_pos is
+ * where the next one starts.  Readers wait for data without a lock, then
+ * take split_lock to read, so two threads never open one record and every
+ * dequeue takes the datagram peeked at.  split_skb holds a reference, so
+ * its address is not reused while the cursor points into it.
+ */
+static int kdtls_recv_split(struct kdtls_sock *ks, struct msghdr *msg,
+			    size_t len, int flags, int *addr_len)
+{
+	struct sock *sk = ks->sk;
+	struct sk_buff *skb;
+	int off, err;
+
+	for (;;) {
+		off = 0;
+		skb = __skb_recv_udp(sk, flags | MSG_PEEK, &off, &err);
+		if (!skb)
+			return err;
+		consume_skb(skb);	/* only waited for it */
+
+		mutex_lock(&ks->split_lock);
+		off = 0;
+		skb = __skb_recv_udp(sk, flags | MSG_PEEK | MSG_DONTWAIT, &off,
+				     &err);
+		if (skb)
+			err = kdtls_recv_head(ks, skb, msg, len, flags,
+					      addr_len);
+		mutex_unlock(&ks->split_lock);
+		if (err != -EAGAIN)
+			return err;
+		/* dropped, or another reader was first: read on */
+	}
+}
+
 static int kdtls_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 			 int flags, int *addr_len)
 {
@@ -1084,11 +1290,17 @@ static int kdtls_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 	if (!ks)
 		return -EPIPE;
 
+	if (READ_ONCE(ks->split_reads)) {
+		err = kdtls_recv_split(ks, msg, len, flags, addr_len);
+		kdtls_sock_put(ks);
+		return err;
+	}
+
 	for (;;) {
 		skb = __skb_recv_udp(sk, flags, &off, &err);
 		if (!skb)
 			break;
-		err = kdtls_recv_one(ks, skb, msg, len, flags, addr_len);
+		err = kdtls_recv_one(ks, skb, 0, msg, len, flags, addr_len);
 		if (err == -EAGAIN) {
 			kfree_skb(skb);
 			continue;	/* dropped: read the next datagram */
@@ -1167,6 +1379,53 @@ static void kdtls_sock_set_gro(struct kdtls_sock *ks, bool on)
 	write_unlock_bh(&sk->sk_callback_lock);
 }
 
+/*
+ * Make UDP's GRO what the application asked for (app_gro) or kdtls for
+ * the reader (own_gro), then the encap hook follow it.  UDP's own handler
+ * may lock the socket: called unlocked, under gro_lock.
+ */
+static int kdtls_sock_apply_gro(struct kdtls_sock *ks)
+{
+	int on = READ_ONCE(ks->app_gro) || READ_ONCE(ks->own_gro);
+	struct sock *sk = ks->sk;
+	int err = 0;
+
+	lockdep_assert_held(&ks->gro_lock);
+	if (udp_test_bit(GRO_ENABLED, sk) != on) {
+		const struct proto *base = kdtls_base_prot(sk);
+
+		err = base->setsockopt(sk, SOL_UDP, UDP_GRO, KERNEL_SOCKPTR(&on),
+				       sizeof(on));
+	}
+	lock_sock(sk);
+	if (udp_test_bit(GRO_ENABLED, sk) != ks->gro)
+		kdtls_sock_set_gro(ks, !ks->gro);
+	release_sock(sk);
+	return err;
+}
+
+/**
+ * kdtls_sock_reader_gro() - UDP GRO for a reader that did not ask for it
+ * @ks: socket
+ * @on: true to turn UDP's GRO on and serve coalesced datagrams one record
+ *	per read (see kdtls_recv_split()); false to leave GRO to the
+ *	application again
+ *
+ * Return: 0 or negative errno from UDP.
+ */
+int kdtls_sock_reader_gro(struct kdtls_sock *ks, bool on)
+{
+	int err;
+
+	mutex_lock(&ks->gro_lock);
+	WRITE_ONCE(ks->own_gro, on);
+	if (on)
+		WRITE_ONCE(ks->split_reads, true);
+	err = kdtls_sock_apply_gro(ks);
+	mutex_unlock(&ks->gro_lock);
+	return err;
+}
+
 static int kdtls_setsockopt(struct sock *sk, int level, int optname,
 			    sockptr_t optval, unsigned int optlen)
 {
@@ -1216,14 +1475,10 @@ static int kdtls_setsockopt(struct sock *sk, int level, int optname,
 		else
 			WRITE_ONCE(ks->gso_size, val);
 	} else {
-		/* UDP's own handler may lock the socket: call it unlocked */
-		err = base->setsockopt(sk, level, optname, optval, optlen);
-		if (!err) {
-			lock_sock(sk);
-			if (udp_test_bit(GRO_ENABLED, sk) != ks->gro)
-				kdtls_sock_set_gro(ks, !ks->gro);
-			release_sock(sk);
-		}
+		mutex_lock(&ks->gro_lock);
+		WRITE_ONCE(ks->app_gro, !!val);
+		err = kdtls_sock_apply_gro(ks);
+		mutex_unlock(&ks->gro_lock);
 	}
 	kdtls_sock_put(ks);
 	return err;
@@ -1235,7 +1490,7 @@ static int kdtls_getsockopt(struct sock *sk, int level, int optname,
 	struct kdtls_sock *ks;
 	int val, len;
 
-	if (level != SOL_UDP || optname != UDP_SEGMENT)
+	if (level != SOL_UDP || (optname != UDP_SEGMENT && optname != UDP_GRO))
 		return kdtls_base_prot(sk)->getsockopt(sk, level, optname,
 						       optval, optlen);
 	if (get_user(len, optlen))
@@ -1245,7 +1500,9 @@ static int kdtls_getsockopt(struct sock *sk, int level, int optname,
 	ks = kdtls_sock_get(sk);
 	if (!ks)
 		return -EPIPE;
-	val = READ_ONCE(ks->gso_size);
+	/* UDP_GRO: the application's, not the one kdtls may add */
+	val = optname == UDP_SEGMENT ? READ_ONCE(ks->gso_size) :
+				       READ_ONCE(ks->app_gro);
 	kdtls_sock_put(ks);
 	len = min_t(unsigned int, len, sizeof(int));
 	if (put_user(len, optlen) || copy_to_user(optval, &val, len))
@@ -1414,6 +1671,8 @@ int kdtls_sock_attach(struct socket *sock, u32 flags, u32 agent_portid,
 	atomic_set(&ks->num_assocs, 0);
 	kdtls_scratch_init(&ks->tx_scratch);
 	kdtls_scratch_init(&ks->rx_scratch);
+	mutex_init(&ks->gro_lock);
+	mutex_init(&ks->split_lock);
 	INIT_RCU_WORK(&ks->free_work, kdtls_sock_free_work);
 
 	mutex_lock(&kn->lock);
@@ -1438,6 +1697,7 @@ int kdtls_sock_attach(struct socket *sock, u32 flags, u32 agent_portid,
 	ks->gso_size = READ_ONCE(udp_sk(sk)->gso_size);
 	WRITE_ONCE(udp_sk(sk)->gso_size, 0);
 	ks->gro = udp_test_bit(GRO_ENABLED, sk);
+	ks->app_gro = ks->gro;
 
 	write_lock_bh(&sk->sk_callback_lock);
 	rcu_assign_sk_user_data(sk, ks);
@@ -1457,6 +1717,8 @@ err_remove_id:
 	idr_remove(&kn->ids, ks->id);
 	mutex_unlock(&kn->lock);
 err_destroy_table:
+	mutex_destroy(&ks->split_lock);
+	mutex_destroy(&ks->gro_lock);
 	rhashtable_destroy(&ks->assocs);
 err_free_stats:
 	free_percpu(ks->stats);
@@ -1487,6 +1749,9 @@ int kdtls_sock_detach(struct sock *sk, struct netlink_ext_ack *extack)
 		NL_SET_ERR_MSG(extack, "socket is not attached");
 		return -ENOENT;
 	}
+	/* UDP's GRO back to what the application set */
+	if (READ_ONCE(ks->own_gro))
+		kdtls_sock_reader_gro(ks, false);
 	kdtls_sock_unpublish(ks);
 	kdtls_sock_put(ks);	/* ours */
 	kdtls_sock_put(ks);	/* the attachment's */

@@ -34,7 +34,19 @@ struct kdtls_sock {
 	struct kdtls_scratch tx_scratch;	/* sealed records, AEAD request */
 	struct kdtls_scratch rx_scratch;	/* AEAD request */
 	u16 gso_size;			/* UDP_SEGMENT: plaintext per record */
-	bool gro;			/* UDP_GRO: encap hook off, see rx */
+	bool gro;			/* UDP's GRO is on: encap hook off */
+	bool app_gro;			/* the application set UDP_GRO */
+	bool own_gro;			/* sock-gro: GRO for the reader */
+	bool split_reads;		/* own_gro was ever on: reads split */
+	struct mutex gro_lock;		/* app_gro, own_gro and UDP's GRO */
+	/*
+	 * sock-gro: the coalesced datagram at the head of the receive queue
+	 * whose records are being read one by one (a reference of ours),
+	 * and where the next one starts; under split_lock.
+	 */
+	struct mutex split_lock;
+	struct sk_buff *split_skb;
+	unsigned int split_pos;
 	struct list_head node;		/* kdtls_net::socks, under its lock */
 	struct rcu_work free_work;
 };
@@ -44,6 +56,7 @@ int kdtls_sock_attach(struct socket *sock, u32 flags, u32 agent_portid,
 int kdtls_sock_detach(struct sock *sk, struct netlink_ext_ack *extack);
 int kdtls_sock_set(struct kdtls_sock *ks, u32 flags, u32 agent_portid,
 		   u32 max_assocs, struct netlink_ext_ack *extack);
+int kdtls_sock_reader_gro(struct kdtls_sock *ks, bool on);
 void kdtls_sock_agent_gone(struct net *net, u32 portid);
 struct kdtls_sock *kdtls_sock_get(struct sock *sk);
 struct kdtls_sock *kdtls_sock_get_by_id(struct net *net, u32 id);

@@ -24,10 +24,13 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/udp.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 
 #include "lib/kt_evp.h"
 #include "lib/kt_nl.h"
@@ -674,6 +677,169 @@ static ssize_t r_send_batch(FIXTURE_DATA(dp) *self,
 	cm->cmsg_len = CMSG_LEN(sizeof(uint16_t));
 	*(uint16_t *)CMSG_DATA(cm) = (uint16_t)seg;
 	return sendmsg(self->r.fd, &mh, 0) == (ssize_t)off ? (ssize_t)off : -1;
+}
+
+/* One read of B: its length, and the UDP_GRO cmsg's value in *@gro (0:
+ * none) and the sender in @from */
+static ssize_t b_read(FIXTURE_DATA(dp) *self, void *buf, size_t len,
+		      int *gro, struct sockaddr_storage *from)
+{
+	char cbuf[CMSG_SPACE(sizeof(int)) * 4];
+	struct iovec iov = { buf, len };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+		.msg_name = from, .msg_namelen = sizeof(*from),
+	};
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	if (kt_wait_readable(self->b.fd, 2000) != 1)
+		return -ETIMEDOUT;
+	n = recvmsg(self->b.fd, &mh, MSG_DONTWAIT);
+	if (n < 0)
+		return -errno;
+	*gro = 0;
+	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+		if (cm->cmsg_level == SOL_UDP && cm->cmsg_type == UDP_GRO)
+			memcpy(gro, CMSG_DATA(cm), sizeof(*gro));
+	return n;
+}
+
+/*
+ * sock-gro: kdtls turns UDP GRO on for B, whose reader never set UDP_GRO.
+ * R's GSO batch stays one coalesced datagram in B's queue (SIOCINQ gives
+ * its whole length), yet B reads one record per read, in order, from R,
+ * without a UDP_GRO cmsg, and poll() sees the records left; the one with a
+ * bad tag is dropped alone.  When the reader sets UDP_GRO itself it gets
+ * coalesced plaintexts; sock-gro off then leaves UDP's GRO to it, and with
+ * UDP_GRO off too a batch is one datagram per record again.
+ */
+TEST_F(dp, sock_gro_reads_one_record_at_a_time)
+{
+	static const uint64_t seqs[5] = { 30, 31, 32, 33, 34 };
+	static const int lens[5] = { 40, 40, 40, 40, 25 };
+	static const uint64_t seqs2[3] = { 40, 41, 42 };
+	static const int lens2[3] = { 30, 30, 30 };
+	static const uint64_t seqs3[2] = { 50, 51 };
+	uint64_t s0[KDTLS_STAT_MAX + 1], s1[KDTLS_STAT_MAX + 1];
+	struct sockaddr_storage from;
+	struct kt_sock_info si;
+	socklen_t vl = sizeof(int);
+	int val, gro, pending, i;
+	uint8_t in[2048];
+	ssize_t n;
+
+	r_to_b_mode(self, variant);
+	ASSERT_EQ(kt_sock_set_gro(self->b.fd, true), 0);
+	ASSERT_EQ(kt_sock_get(self->b.fd, &si), 0);
+	ASSERT_EQ(si.gro, 1);
+	/* the application's own UDP_GRO is still off */
+	ASSERT_EQ(getsockopt(self->b.fd, SOL_UDP, UDP_GRO, &val, &vl), 0);
+	ASSERT_EQ(val, 0);
+	ASSERT_EQ(kt_sock_get_stats(self->b.fd, s0), 0);
+
+	ASSERT_GT(r_send_batch(self, variant, seqs, lens, 5, 'k', 2), 0);
+	ASSERT_EQ(kt_wait_readable(self->b.fd, 2000), 1);
+	ASSERT_EQ(ioctl(self->b.fd, SIOCINQ, &pending), 0);
+	TH_LOG("first datagram in the queue: %d bytes", pending);
+	ASSERT_GT(pending, 3 * 40);	/* a record is 40 + at most 37 */
+	for (i = 0; i < 5; i++) {
+		if (i == 2)
+			continue;
+		n = b_read(self, in, sizeof(in), &gro, &from);
+		ASSERT_EQ(n, lens[i]);
+		ASSERT_EQ(gro, 0);
+		ASSERT_TRUE(kt_addr_eq((struct sockaddr *)&from, SA(&self->r)));
+		for (int j = 0; j < lens[i]; j++)
+			ASSERT_EQ(in[j], 'k' + i);
+		if (i < 4)	/* the rest is still there for poll() */
+			ASSERT_EQ(kt_wait_readable(self->b.fd, 0), 1);
+	}
+	ASSERT_EQ(kt_recv_nb(self->b.fd, in, sizeof(in)), -EAGAIN);
+	ASSERT_EQ(kt_sock_get_stats(self->b.fd, s1), 0);
+	ASSERT_EQ(s1[KDTLS_STAT_RX_RECORDS] - s0[KDTLS_STAT_RX_RECORDS], 4);
+	ASSERT_EQ(s1[KDTLS_STAT_RX_BYTES] - s0[KDTLS_STAT_RX_BYTES], 145);
+	ASSERT_EQ(s1[KDTLS_STAT_DROP_AUTH] - s0[KDTLS_STAT_DROP_AUTH], 1);
+
+	/* the reader asks for GRO: coalesced plaintexts, as plain UDP */
+	val = 1;
+	ASSERT_EQ(setsockopt(self->b.fd, SOL_UDP, UDP_GRO, &val, sizeof(val)),
+		  0);
+	ASSERT_GT(r_send_batch(self, variant, seqs2, lens2, 3, 'x', -1), 0);
+	ASSERT_EQ(b_read(self, in, sizeof(in), &gro, &from), 90);
+	ASSERT_EQ(gro, 30);
+
+	/* sock-gro off: UDP_GRO stays the reader's; then the reader's off */
+	ASSERT_EQ(kt_sock_set_gro(self->b.fd, false), 0);
+	ASSERT_EQ(getsockopt(self->b.fd, SOL_UDP, UDP_GRO, &val, &vl), 0);
+	ASSERT_EQ(val, 1);
+	val = 0;
+	ASSERT_EQ(setsockopt(self->b.fd, SOL_UDP, UDP_GRO, &val, sizeof(val)),
+		  0);
+	ASSERT_GT(r_send_batch(self, variant, seqs3, lens2, 2, 'p', -1), 0);
+	ASSERT_EQ(kt_wait_readable(self->b.fd, 2000), 1);
+	ASSERT_EQ(ioctl(self->b.fd, SIOCINQ, &pending), 0);
+	ASSERT_LT(pending, 100);	/* one record: UDP split the batch */
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(b_read(self, in, sizeof(in), &gro, &from), 30);
+		ASSERT_EQ(gro, 0);
+		ASSERT_EQ(in[0], 'p' + i);
+	}
+}
+
+/*
+ * sock-gro with two readers: two processes read B while R sends 8 batches
+ * of 8 records.  Each record is read exactly once: none is opened twice
+ * (a second open would be a replay) and none is lost.
+ */
+TEST_F(dp, sock_gro_two_readers_share_the_records)
+{
+	static const int lens[8] = { 20, 20, 20, 20, 20, 20, 20, 20 };
+	uint64_t s0[KDTLS_STAT_MAX + 1], s1[KDTLS_STAT_MAX + 1];
+	uint64_t seqs[8];
+	int pipefd[2], got = 0, c, b, i, status;
+	pid_t pid[2];
+	uint8_t in[256];
+
+	r_to_b_mode(self, variant);
+	ASSERT_EQ(kt_sock_set_gro(self->b.fd, true), 0);
+	ASSERT_EQ(kt_sock_get_stats(self->b.fd, s0), 0);
+	ASSERT_EQ(pipe(pipefd), 0);
+	for (c = 0; c < 2; c++) {
+		pid[c] = fork();
+		ASSERT_GE(pid[c], 0);
+		if (!pid[c]) {
+			int n = 0;
+
+			while (kt_recv_timeout(self->b.fd, in, sizeof(in),
+					       1000) == 20)
+				n++;
+			_exit(write(pipefd[1], &n, sizeof(n)) == sizeof(n) ?
+			      0 : 1);
+		}
+	}
+	for (b = 0; b < 8; b++) {
+		for (i = 0; i < 8; i++)
+			seqs[i] = 100 + b * 8 + i;
+		ASSERT_GT(r_send_batch(self, variant, seqs, lens, 8, 'a', -1),
+			  0);
+	}
+	for (c = 0; c < 2; c++) {
+		int n;
+
+		ASSERT_EQ(waitpid(pid[c], &status, 0), pid[c]);
+		ASSERT_EQ(status, 0);
+		ASSERT_EQ(read(pipefd[0], &n, sizeof(n)), sizeof(n));
+		TH_LOG("reader %d: %d records", c, n);
+		got += n;
+	}
+	close(pipefd[0]);
+	close(pipefd[1]);
+	ASSERT_EQ(got, 64);
+	ASSERT_EQ(kt_sock_get_stats(self->b.fd, s1), 0);
+	ASSERT_EQ(s1[KDTLS_STAT_RX_RECORDS] - s0[KDTLS_STAT_RX_RECORDS], 64);
+	ASSERT_EQ(s1[KDTLS_STAT_DROP_REPLAY] - s0[KDTLS_STAT_DROP_REPLAY], 0);
 }
 
 /*

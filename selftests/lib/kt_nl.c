@@ -340,6 +340,8 @@ static int kt_sock_cb(struct nlattr **tb, struct nlmsghdr *nlh, void *arg)
 		i->agent_portid = nla_get_u32(tb[KDTLS_A_SOCK_AGENT_PORTID]);
 	if (tb[KDTLS_A_SOCK_FAMILY])
 		i->family = nla_get_u16(tb[KDTLS_A_SOCK_FAMILY]);
+	if (tb[KDTLS_A_SOCK_GRO])
+		i->gro = nla_get_u8(tb[KDTLS_A_SOCK_GRO]);
 	if (tb[KDTLS_A_SOCK_STATS])
 		kt_parse_stats(tb[KDTLS_A_SOCK_STATS], i->stats);
 	return 0;
@@ -489,6 +491,17 @@ int kt_detach(int fd)
 	if (!m)
 		return -ENOMEM;
 	nla_put_u32(m, KDTLS_A_SOCK_FD, fd);
+	return kt_nl_request(m, NULL, NULL);
+}
+
+int kt_sock_set_gro(int fd, bool on)
+{
+	struct nl_msg *m = kt_msg_new(KDTLS_CMD_SOCK_SET, false);
+
+	if (!m)
+		return -ENOMEM;
+	nla_put_u32(m, KDTLS_A_SOCK_FD, fd);
+	nla_put_u8(m, KDTLS_A_SOCK_GRO, on);
 	return kt_nl_request(m, NULL, NULL);
 }
 

@@ -38,6 +38,7 @@ struct kt_assoc_opts {
 struct kt_sock_info {
 	uint32_t sock_id, flags, max_assocs, num_assocs, agent_portid;
 	uint16_t family;
+	uint8_t gro;		/* sock-gro */
 	uint64_t stats[KDTLS_STAT_MAX + 1];
 	bool seen[KDTLS_A_MAX + 1];
 };
@@ -85,6 +86,8 @@ int kt_attach_on(struct nl_sock *sk, int fd, uint32_t flags,
 int kt_attach_max(int fd, uint32_t flags, uint32_t max_assocs,
 		  uint32_t *sock_id);
 int kt_detach(int fd);
+/* sock-set with only sock-gro (and so no agent: flags 0) */
+int kt_sock_set_gro(int fd, bool on);
 int kt_sock_get(int fd, struct kt_sock_info *info);
 int kt_sock_get_by_id(uint32_t id, struct kt_sock_info *info);
 int kt_sock_dump(struct kt_sock_info *out, int max);

@@ -121,6 +121,7 @@ enum kdtls_a {
 	KDTLS_A_RECORD_EPOCH,		/* u16 */
 	KDTLS_A_RECORD_SEQ,		/* u64 */
 	KDTLS_A_PAD,
+	KDTLS_A_SOCK_GRO,		/* u8: 1 = UDP GRO for the reader */
 	/* append only */
 	__KDTLS_A_MAX,
 };
