@@ -28,7 +28,8 @@ int cmd_socket(int argc, char **argv);
 int cmd_attach(int argc, char **argv);
 int cmd_set(int argc, char **argv);
 int cmd_detach(int argc, char **argv);
-int kctl_attach(uint32_t fd, uint32_t flags, bool has_max, uint32_t max);
+int kctl_attach(uint32_t fd, uint32_t flags, bool has_max, uint32_t max,
+		int gro);
 
 /* assoc.c */
 int cmd_assoc_add(int argc, char **argv);

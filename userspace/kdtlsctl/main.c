@@ -6,8 +6,9 @@
  *
  *   kdtlsctl socket [--family 4|6] [--bind ADDR:PORT] [--connect ADDR:PORT]
  *                   [--fd N] -- CMD [ARG...]
- *   kdtlsctl attach --fd N [--agent] [--max-assocs N] [--flags N]
+ *   kdtlsctl attach --fd N [--agent] [--max-assocs N] [--flags N] [--gro]
  *   kdtlsctl set --fd N [--agent] [--max-assocs N] [--flags N]
+ *		  [--gro|--no-gro]
  *   kdtlsctl detach --fd N
  *   kdtlsctl assoc add --fd N --peer ADDR:PORT --cipher CIPHER
  *                   --tx-epoch E [--tx-seq S] --tx-key HEX --tx-salt HEX
@@ -66,15 +67,17 @@ static const struct kctl_cmd cmds[] = {
 	  "\tfrom --bind if not given; IPv4 addresses with --family 6 are\n"
 	  "\tIPv4-mapped.  Without --bind the socket stays unbound.\n" },
 	{ "attach", NULL, cmd_attach,
-	  "attach --fd N [--agent] [--max-assocs N] [--flags N]\n"
+	  "attach --fd N [--agent] [--max-assocs N] [--flags N] [--gro]\n"
 	  "\tsock-attach; prints \"sock-id ID\".  --agent makes this\n"
 	  "\tprocess the agent (useful in batch or monitor only); --flags\n"
-	  "\tadds raw flag bits.\n" },
+	  "\tadds raw flag bits; --gro turns UDP GRO on for a reader that\n"
+	  "\tstill gets one record per read (sock-gro).\n" },
 	{ "set", NULL, cmd_set,
-	  "set --fd N [--agent] [--max-assocs N] [--flags N]\n"
+	  "set --fd N [--agent] [--max-assocs N] [--flags N] [--gro|--no-gro]\n"
 	  "\tsock-set: --agent makes this process the agent (a restarted\n"
 	  "\tdaemon takes a socket back), without it the socket has none;\n"
-	  "\t--max-assocs changes the limit.\n" },
+	  "\t--max-assocs changes the limit; --gro and --no-gro switch\n"
+	  "\tsock-gro (left as it is without either).\n" },
 	{ "detach", NULL, cmd_detach,
 	  "detach --fd N\n"
 	  "\tsock-detach.\n" },

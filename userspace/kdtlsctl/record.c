@@ -211,7 +211,7 @@ int cmd_monitor(int argc, char **argv)
 	if (kctl_nl_open())
 		return KCTL_EXIT_FAIL;
 	if (agent) {
-		err = kctl_attach(fd, KDTLS_SOCK_F_AGENT, false, 0);
+		err = kctl_attach(fd, KDTLS_SOCK_F_AGENT, false, 0, -1);
 		if (err)
 			return err;
 	}

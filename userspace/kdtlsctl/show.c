@@ -10,7 +10,7 @@
  * object with an "assocs" array; one association is an object.
  *
  *   socket: { "sock-id", "family" (4|6), "flags" [names], "max-assocs",
- *             "num-assocs", "agent-portid", "stats" {name: n} }
+ *             "num-assocs", "agent-portid", "gro" (0|1), "stats" {name: n} }
  *   assoc:  { "peer" "A:P"|"[A]:P", "sock-id", "version", "cipher" name,
  *             "replay-window", "rx-grace-ms", "max-payload",
  *             "tx" {"epoch","seq"}, "rx" {"epoch","seq"}, "stats" {...} }
@@ -56,6 +56,8 @@ static void print_sock(struct nlattr **tb)
 	out_attr_u32("max-assocs", tb[KDTLS_A_SOCK_MAX_ASSOCS]);
 	out_attr_u32("num-assocs", tb[KDTLS_A_SOCK_NUM_ASSOCS]);
 	out_attr_u32("agent-portid", tb[KDTLS_A_SOCK_AGENT_PORTID]);
+	if (tb[KDTLS_A_SOCK_GRO])
+		out_u64("gro", nla_get_u8(tb[KDTLS_A_SOCK_GRO]));
 	if (tb[KDTLS_A_SOCK_STATS])
 		out_stats("stats", tb[KDTLS_A_SOCK_STATS]);
 }

@@ -26,6 +26,8 @@ enum {
 	OPT_AGENT,
 	OPT_MAX_ASSOCS,
 	OPT_FLAGS,
+	OPT_GRO,
+	OPT_NO_GRO,
 };
 
 static int sockaddr_str(const struct sockaddr_storage *ss, char *buf,
@@ -150,7 +152,8 @@ static int attach_reply(uint8_t cmd, struct nlattr **tb, void *arg)
 	return KCTL_EXIT_OK;
 }
 
-int kctl_attach(uint32_t fd, uint32_t flags, bool has_max, uint32_t max)
+int kctl_attach(uint32_t fd, uint32_t flags, bool has_max, uint32_t max,
+		int gro)
 {
 	struct nl_msg *msg = kctl_msg_new(KDTLS_CMD_SOCK_ATTACH, 0);
 
@@ -158,6 +161,7 @@ int kctl_attach(uint32_t fd, uint32_t flags, bool has_max, uint32_t max)
 		return KCTL_EXIT_FAIL;
 	if (nla_put_u32(msg, KDTLS_A_SOCK_FD, fd) ||
 	    (flags && nla_put_u32(msg, KDTLS_A_SOCK_FLAGS, flags)) ||
+	    (gro >= 0 && nla_put_u8(msg, KDTLS_A_SOCK_GRO, gro)) ||
 	    (has_max && nla_put_u32(msg, KDTLS_A_SOCK_MAX_ASSOCS, max))) {
 		nlmsg_free(msg);
 		kctl_err("sock-attach: message too long");
@@ -166,9 +170,12 @@ int kctl_attach(uint32_t fd, uint32_t flags, bool has_max, uint32_t max)
 	return kctl_request(msg, "sock-attach", attach_reply, NULL);
 }
 
-/* the options of attach and set: --fd, --agent, --max-assocs, --flags */
+/*
+ * the options of attach and set: --fd, --agent, --max-assocs, --flags,
+ * --gro and --no-gro (*@gro 1 and 0; -1 without either)
+ */
 static int sock_opts(int argc, char **argv, uint32_t *fd, uint32_t *flags,
-		     bool *has_max, uint32_t *max)
+		     bool *has_max, uint32_t *max, int *gro)
 {
 	static const struct option opts[] = {
 		{ "fd",		required_argument, NULL, OPT_FD },
@@ -176,6 +183,8 @@ static int sock_opts(int argc, char **argv, uint32_t *fd, uint32_t *flags,
 		{ "max-assocs",	required_argument, NULL,
 		  OPT_MAX_ASSOCS },
 		{ "flags",	required_argument, NULL, OPT_FLAGS },
+		{ "gro",	no_argument,	   NULL, OPT_GRO },
+		{ "no-gro",	no_argument,	   NULL, OPT_NO_GRO },
 		{ }
 	};
 	bool has_fd = false;
@@ -184,6 +193,7 @@ static int sock_opts(int argc, char **argv, uint32_t *fd, uint32_t *flags,
 
 	*flags = 0;
 	*has_max = false;
+	*gro = -1;
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
 		switch (opt) {
@@ -205,6 +215,10 @@ static int sock_opts(int argc, char **argv, uint32_t *fd, uint32_t *flags,
 				return kctl_usage("--flags: bad number");
 			*flags |= raw;
 			break;
+		case OPT_GRO:
+		case OPT_NO_GRO:
+			*gro = opt == OPT_GRO;
+			break;
 		default:
 			return kctl_opt_err(argv, opt);
 		}
@@ -220,12 +234,12 @@ int cmd_attach(int argc, char **argv)
 {
 	uint32_t fd = 0, flags, max = 0;
 	bool has_max;
-	int ret;
+	int ret, gro;
 
-	ret = sock_opts(argc, argv, &fd, &flags, &has_max, &max);
+	ret = sock_opts(argc, argv, &fd, &flags, &has_max, &max, &gro);
 	if (ret != KCTL_EXIT_OK)
 		return ret;
-	return kctl_attach(fd, flags, has_max, max);
+	return kctl_attach(fd, flags, has_max, max, gro);
 }
 
 int cmd_set(int argc, char **argv)
@@ -233,9 +247,9 @@ int cmd_set(int argc, char **argv)
 	uint32_t fd = 0, flags, max = 0;
 	struct nl_msg *msg;
 	bool has_max;
-	int ret;
+	int ret, gro;
 
-	ret = sock_opts(argc, argv, &fd, &flags, &has_max, &max);
+	ret = sock_opts(argc, argv, &fd, &flags, &has_max, &max, &gro);
 	if (ret != KCTL_EXIT_OK)
 		return ret;
 	msg = kctl_msg_new(KDTLS_CMD_SOCK_SET, 0);
@@ -243,7 +257,8 @@ int cmd_set(int argc, char **argv)
 		return KCTL_EXIT_FAIL;
 	if (nla_put_u32(msg, KDTLS_A_SOCK_FD, fd) ||
 	    nla_put_u32(msg, KDTLS_A_SOCK_FLAGS, flags) ||
-	    (has_max && nla_put_u32(msg, KDTLS_A_SOCK_MAX_ASSOCS, max))) {
+	    (has_max && nla_put_u32(msg, KDTLS_A_SOCK_MAX_ASSOCS, max)) ||
+	    (gro >= 0 && nla_put_u8(msg, KDTLS_A_SOCK_GRO, gro))) {
 		nlmsg_free(msg);
 		kctl_err("sock-set: message too long");
 		return KCTL_EXIT_FAIL;
