@@ -21,7 +21,7 @@
 #      ossl-dtls   OpenSSL 3 DTLS 1.2 in userspace: a full ECDHE-ECDSA
 #                  handshake on two sockets of its own, then SSL_write ->
 #                  SSL_read, one record per datagram
-#  - The modes, interleaved (U0 S3 K0 O K2 U2 U1 K1 S2, U0 ...: the two
+#  - The modes, interleaved (U0 S3 K0 O K2 U2 U1 K1 K3 S2, U0 ...: the two
 #    modes of each ratio run one after the other), KDTLS_BENCH_RUNS (5)
 #    rounds of KDTLS_BENCH_SECS (1.5) s, the median of each over its runs
 #    on a quiet host (over all its runs, said so, when none was quiet):
@@ -33,6 +33,9 @@
 #                             socket (mirrored random keys): "1 association"
 #      K1 kdtls, GSO          20 records per send, one GSO datagram
 #      K2 kdtls, GSO+GRO      and UDP_GRO: one read opens the batch
+#      K3 kdtls, GSO, sock-gro as K1 into a socket attached with sock-gro:
+#                             UDP coalesces, the reader (no UDP_GRO)
+#                             still reads one record per read
 #      S2/S3 kdtls (as K0)    into a socket that also holds 999 and
 #                             KDTLS_BENCH_ASSOCS (100 000) - 1 others, for
 #                             peers 127.H.M.L:40000 that nobody listens
@@ -123,20 +126,21 @@ done
 	die "KDTLS_BENCH_RUNS >= 1, KDTLS_BENCH_ASSOCS > 1000, KDTLS_BENCH_MEM_ASSOCS >= 1"
 
 # Every socket lives as long as this script, made once: it runs itself again
-# under `kdtlsctl socket` with them on fds 20..27, each RX socket bound to
+# under `kdtlsctl socket` with them on fds 20..29, each RX socket bound to
 # 127.0.0.1:PORT and its TX socket connected to it.  uring-pps sets
 # UDP_SEGMENT and UDP_GRO each run, so the modes share a pair.
 #   20/21  plain UDP (U0 U1 U2)
 #   22/23  kdtls, 1 association each way (K0 K1 K2; "1 association")
 #   24/25  kdtls, RX with 1 000 associations (S2)
 #   26/27  kdtls, RX with $big associations (S3)
+#   28/29  kdtls, 1 association each way, RX with sock-gro (K3)
 # (Under TCG every exec costs about a second on a busy host: the script
 # starts as few processes per run as it can.)
-PORTS=(5101 5102 5103 5104 5105 5106 5107 5108)
+PORTS=(5101 5102 5103 5104 5105 5106 5107 5108 5109 5110)
 if [ -z "${KDTLS_BENCH_FDS:-}" ]; then
 	export KDTLS_BENCH_FDS=20
 	cmd=()
-	for i in 0 2 4 6; do
+	for i in 0 2 4 6 8; do
 		cmd+=("$ctl" socket --bind "127.0.0.1:${PORTS[i]}" --fd $((20 + i)) --)
 		cmd+=("$ctl" socket --bind "127.0.0.1:${PORTS[i + 1]}"
 		      --connect "127.0.0.1:${PORTS[i]}" --fd $((21 + i)) --)
@@ -145,8 +149,8 @@ if [ -z "${KDTLS_BENCH_FDS:-}" ]; then
 fi
 
 # 40 random bytes (two keys, two salts) per kdtls pair, in one exec
-keys=$(od -An -tx1 -N120 /dev/urandom | tr -d ' \n')
-[ ${#keys} = 240 ] || die "no random bytes from /dev/urandom"
+keys=$(od -An -tx1 -N160 /dev/urandom | tr -d ' \n')
+[ ${#keys} = 320 ] || die "no random bytes from /dev/urandom"
 
 # assoc_pair I: attach fds 20+I and 21+I, one association each way
 assoc_pair()
@@ -205,12 +209,13 @@ wait_quiet()
 
 # ---- one run -----------------------------------------------------------------
 # in this order, so that each ratio's two modes run next to each other:
-# K0|S3 and O|K0, O|K2 (vs userspace), K2|U2 and K1|U1 (E)
-MODES=(U0 S3 K0 O K2 U2 U1 K1 S2)
+# K0|S3 and O|K0, O|K2 (vs userspace), K2|U2 and K1|U1 (E), K1|K3
+MODES=(U0 S3 K0 O K2 U2 U1 K1 K3 S2)
 declare -A NAME=(
 	[U0]="plain UDP" [U1]="plain UDP, GSO" [U2]="plain UDP, GSO+GRO"
 	[O]="OpenSSL DTLS 1.2" [K0]="kdtls" [K1]="kdtls, GSO"
-	[K2]="kdtls, GSO+GRO" [S2]="kdtls, 1000 assocs"
+	[K2]="kdtls, GSO+GRO" [K3]="kdtls, GSO, sock-gro"
+	[S2]="kdtls, 1000 assocs"
 	[S3]="kdtls, $big assocs"
 )
 # per mode and round: the rate, the mark (" ", "!" or "~") and the slower of
@@ -230,6 +235,7 @@ run_once()
 	K0) "$pps" run --rx-fd 22 --tx-fd 23 "${args[@]}" ;;
 	K1) "$pps" run --rx-fd 22 --tx-fd 23 "${args[@]}" --gso "$gso" ;;
 	K2) "$pps" run --rx-fd 22 --tx-fd 23 "${args[@]}" --gso "$gso" --gro ;;
+	K3) "$pps" run --rx-fd 28 --tx-fd 29 "${args[@]}" --gso "$gso" ;;
 	S2) "$pps" run --rx-fd 24 --tx-fd 25 "${args[@]}" ;;
 	S3) "$pps" run --rx-fd 26 --tx-fd 27 "${args[@]}" ;;
 	esac
@@ -330,9 +336,10 @@ bpa=$(echo "$mem" | sed -n 's/^bytes per association \(-*[0-9]*\) .*/\1/p')
 echo "   $mem"
 
 echo "  [$((SECONDS - t_start)) s] sockets: plain UDP, kdtls with 1, 1000 and $big associations ..."
-for i in 2 4 6; do
+for i in 2 4 6 8; do
 	assoc_pair $i || die "attaching the kdtls sockets failed"
 done
+"$ctl" set --fd 28 --gro >/dev/null || die "sock-gro on fd 28 failed"
 out=$("$bench/assoc-fill" add --fd 24 --count 999) || die "adding 999 associations failed"
 echo "   1000 assocs: $out (999 + the real peer)"
 out=$("$bench/assoc-fill" add --fd 26 --count $((big - 1))) ||
@@ -460,7 +467,7 @@ bad_dmesg=$(dmesg | grep -E 'BUG:|WARNING:|Oops|lockdep|KASAN' | head -3)
 echo
 echo "kernel                    $(uname -r), $ncpu vCPU(s), idle loop $idle_ref ms"
 echo "machine                   $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1) (TCG guest)"
-for m in U0 U1 U2 O K0 K1 K2 S2 S3; do
+for m in U0 U1 U2 O K0 K1 K2 K3 S2 S3; do
 	unit="records/s"
 	case $m in U*) unit="pps      " ;; esac
 	# shellcheck disable=SC2086
@@ -561,6 +568,13 @@ for pair in "K0 U0 1.0" "K1 U1 -" "K2 U2 1.6"; do
 			       "", (1 / u + 1 / a) / (1 / u + 2 / a) }'
 	fi
 done
+read -r r pn pk <<<"$(paired K3 O)"
+rm=$(awk -v a="${MED[K3]}" -v b="$o" 'BEGIN { printf "%.3f", a / b }')
+printf '%-24s ratio vs userspace = %s (no target)\n' "${NAME[K3]}" "$r"
+printf '%-24s   (%s; ratio of the medians %s)\n' "" "$(rounds "$pn" "$pk")" "$rm"
+read -r r pn pk <<<"$(paired K3 K1)"
+printf '%-24s %s x %s: what sock-gro gives a reader of one record per read\n' \
+	"" "$r" "${NAME[K1]}"
 for m in S2 S3; do
 	read -r r pn pk <<<"$(paired "$m" K0)"
 	rm=$(awk -v a="${MED[$m]}" -v b="${MED[K0]}" 'BEGIN { printf "%.3f", a / b }')
