@@ -860,6 +860,20 @@ static u8 *kdtls_recv_direct(struct sk_buff *skb, unsigned int pos,
 	return NULL;
 }
 
+/* The AEAD request size for @a's current receive key, 0 without one */
+static size_t kdtls_recv_ctx_len(struct kdtls_assoc *a, const u16 *epochs,
+				 unsigned int n)
+{
+	struct kdtls_key *k = n ? kdtls_assoc_rx_key(a, epochs[0]) : NULL;
+	size_t len = 0;
+
+	if (k) {
+		len = kdtls_aead_ctx_size(k);
+		kdtls_key_put(k);
+	}
+	return len;
+}
+
 /*
  * A segment of a coalesced datagram that is not application data, in
  * @buf: to the agent (the whole segment, or the plaintext at @off of a
@@ -912,10 +926,9 @@ static int kdtls_recv_batch(struct kdtls_sock *ks, struct kdtls_assoc *a,
 	unsigned int pos, dlen, records = 0;
 	int copied = 0, total = 0, pt_seg = 0;
 	struct kdtls_scratch_ref scratch;
-	size_t ctx_len = 0, data_len;
+	size_t ctx_len, data_len;
 	u8 head[KDTLS_HDR_LEN + KDTLS_EXPLICIT_LEN];
 	struct kdtls_rx_src src = { .skb = skb };
-	struct kdtls_key *k = NULL;
 	struct kdtls_hdr hdr;
 	enum kdtls_class cls;
 	int off, plen, err = 0;
@@ -927,12 +940,7 @@ static int kdtls_recv_batch(struct kdtls_sock *ks, struct kdtls_assoc *a,
 	 * The segment, the AEAD request sized for the peer's keys, then the
 	 * pinned pages' bookkeeping.
 	 */
-	if (n)
-		k = kdtls_assoc_rx_key(a, epochs[0]);
-	if (k) {
-		ctx_len = kdtls_aead_ctx_size(k);
-		kdtls_key_put(k);
-	}
+	ctx_len = kdtls_recv_ctx_len(a, epochs, n);
 	data_len = L1_CACHE_ALIGN(seg);
 	if (kdtls_scratch_get(&ks->rx_scratch,
 			      data_len + ctx_len + sizeof(*src.user),
@@ -1049,8 +1057,7 @@ static int kdtls_recv_segment(struct kdtls_sock *ks, struct sk_buff *skb,
 {
 	unsigned int seg = skb_shinfo(skb)->gso_size, n;
 	struct kdtls_scratch_ref scratch;
-	size_t ctx_len = 0, data_len;
-	struct kdtls_key *k = NULL;
+	size_t ctx_len, data_len;
 	struct kdtls_peer peer;
 	struct kdtls_assoc *a;
 	struct kdtls_hdr hdr;
@@ -1061,12 +1068,7 @@ static int kdtls_recv_segment(struct kdtls_sock *ks, struct sk_buff *skb,
 
 	*dlen = min(seg, skb->len - pos);
 	a = kdtls_recv_lookup(ks, skb, &peer, epochs, &n);
-	if (n)
-		k = kdtls_assoc_rx_key(a, epochs[0]);
-	if (k) {
-		ctx_len = kdtls_aead_ctx_size(k);
-		kdtls_key_put(k);
-	}
+	ctx_len = kdtls_recv_ctx_len(a, epochs, n);
 	data_len = L1_CACHE_ALIGN(seg);
 	ret = -EAGAIN;
 	if (kdtls_scratch_get(&ks->rx_scratch, data_len + ctx_len,
