@@ -64,7 +64,7 @@ DEB_PACKAGES	:= gcc g++ make bc flex bison pkg-config kmod cpio xz-utils \
 		   linux-source-6.1 \
 		   qemu-system-x86 busybox-static iproute2 \
 		   libnl-genl-3-dev liburing-dev libssl-dev openssl gnutls-bin \
-		   python3
+		   python3 python3-yaml
 
 .PHONY: all deps module userspace selftests examples bench-tools check demo \
 	bench install clean \
